@@ -1,0 +1,184 @@
+// `alexnet evaluate | predict | neighbours | kernels | features`: look at what a trained run learned.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { evaluate, type CropMode } from '../../core/evaluate/evaluate';
+import { kernelGridPng, kernelScores, towerColourSpecificity } from '../../core/inspect/kernels';
+import { storeTrainingFeatures } from '../../core/workbench/features';
+import { neighbours, predict, queryPixels, type Query } from '../../core/workbench/lookup';
+import { loadRun, type LoadedRun } from '../../core/workbench/run-model';
+import { runDirectory } from '../../core/workspace';
+import type { Context } from '../context';
+import { choiceOption, integerOption, notFound, usageError } from '../errors';
+import { progressLine } from '../progress';
+import { resolveRun } from '../resolve';
+
+type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+
+const CROPS = ['centre', 'ten'] as const;
+const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+async function withRun<T>(context: Context, reference: string, body: (loaded: LoadedRun) => Promise<T>): Promise<T> {
+  const run = resolveRun(context, reference);
+  await context.backend();
+  const loaded = loadRun(context.log, run.id);
+  try {
+    return await body(loaded);
+  } finally {
+    loaded.dispose();
+  }
+}
+
+/** 'test:12' or 'train:3' picks a dataset image; anything else is an image file. */
+function parseQuery(value: string): Query {
+  const match = /^(train|test):(\d+)$/.exec(value);
+  if (match) return { split: match[1] as 'train' | 'test', index: Number(match[2]) };
+  if (!fs.existsSync(value)) throw notFound(`Image '${value}' does not exist (give an image file, or train:N / test:N for a dataset image).`);
+  return { file: path.resolve(value) };
+}
+
+export function registerInspectCommands(program: Command, withContext: WithContext): void {
+  program
+    .command('evaluate')
+    .description('top-1 and top-5 error, per-class accuracy and the confusion matrix (section 6)')
+    .argument('<run>', "run id, or 'last'")
+    .option('--crops <mode>', 'centre: one centre crop; ten: four corners and centre, and their reflections', choiceOption('Crops', CROPS), 'centre')
+    .option('--split <split>', 'the split to evaluate', choiceOption('Split', ['test', 'train'] as const), 'test')
+    .action(
+      withContext(async (context: Context, reference: string, options: { crops: CropMode; split: 'test' | 'train' }) =>
+        withRun(context, reference, async (loaded) => {
+          const entries = loaded.dataset.entries(options.split);
+          if (entries.length === 0) throw usageError(`The ${options.split} split of dataset '${loaded.dataset.manifest.name}' is empty.`);
+          const progress = progressLine('evaluate', context.json);
+          const result = await evaluate(loaded.model, loaded.source, entries, loaded.transform, {
+            crops: options.crops,
+            onProgress: (done, total) => progress.update(done, total),
+          });
+          progress.done();
+          const checkpointRow = context.log.checkpoints(loaded.run.id).find((c) => c.path === loaded.checkpoint);
+          context.log.addEvaluation({
+            runId: loaded.run.id,
+            checkpointId: checkpointRow?.id ?? null,
+            split: options.split,
+            crops: options.crops,
+            top1Error: result.top1Error,
+            top5Error: result.top5Error,
+            loss: result.loss,
+            perClassAccuracy: result.perClassAccuracy,
+            confusion: result.confusion,
+          });
+          const labels = loaded.dataset.labels;
+          if (context.json) {
+            process.stdout.write(
+              `${JSON.stringify({ run: loaded.run.id, preset: loaded.model.config.preset, split: options.split, crops: options.crops, count: result.count, top1Error: result.top1Error, top5Error: result.top5Error, loss: result.loss, labels, perClassAccuracy: result.perClassAccuracy, confusion: result.confusion })}\n`,
+            );
+          } else {
+            if (loaded.model.config.preset === 'quick') context.say("(quick preset: not the paper's model)");
+            context.say(`${options.split} split, ${result.count} images, ${options.crops === 'ten' ? 'ten crops' : 'centre crop'}: top-1 error ${percent(result.top1Error)}, top-5 error ${percent(result.top5Error)}, loss ${result.loss.toFixed(3)}`);
+            const width = Math.max(...labels.map((l) => l.length), 5);
+            context.say(`\n${'class'.padEnd(width)}  accuracy  | confusion (rows: true class, columns: predicted, in this order)`);
+            labels.forEach((label, i) => {
+              const accuracy = result.perClassAccuracy[i];
+              context.say(`${label.padEnd(width)}  ${accuracy === null || accuracy === undefined ? '   -    ' : percent(accuracy).padStart(8)}  | ${result.confusion[i]!.map((n) => String(n).padStart(4)).join('')}`);
+            });
+          }
+          return 0;
+        }),
+      ),
+    );
+
+  program
+    .command('predict')
+    .description('top-5 predictions with probabilities for image files (decoded and preprocessed as at import)')
+    .argument('<run>', "run id, or 'last'")
+    .argument('<images...>', 'image files, or train:N / test:N')
+    .option('--crops <mode>', 'centre or ten', choiceOption('Crops', CROPS), 'centre')
+    .option('-k, --top <k>', 'how many predictions', integerOption('Top', 1, 100), 5)
+    .action(
+      withContext(async (context: Context, reference: string, images: string[], options: { crops: CropMode; top: number }) =>
+        withRun(context, reference, async (loaded) => {
+          const results = [];
+          for (const image of images) {
+            const pixels = await queryPixels(loaded, parseQuery(image));
+            const predictions = await predict(loaded, pixels, options.crops, options.top);
+            results.push({ image, predictions });
+            context.say(`${image}`);
+            for (const p of predictions) context.say(`  ${(p.probability * 100).toFixed(1).padStart(5)} %  ${'#'.repeat(Math.round(p.probability * 30)).padEnd(30)}  ${p.label}`);
+          }
+          if (context.json) process.stdout.write(`${JSON.stringify({ run: loaded.run.id, crops: options.crops, results })}\n`);
+          return 0;
+        }),
+      ),
+    );
+
+  program
+    .command('neighbours')
+    .description("nearest training images by fc7 features, and by raw pixels for contrast (section 6.1, Figure 4)")
+    .argument('<run>', "run id, or 'last'")
+    .argument('<image>', 'an image file, or train:N / test:N')
+    .option('-k <k>', 'how many neighbours', integerOption('k', 1, 100), 6)
+    .action(
+      withContext(async (context: Context, reference: string, image: string, options: { k: number }) =>
+        withRun(context, reference, async (loaded) => {
+          const started = performance.now();
+          const result = await neighbours(context.workspace, loaded, parseQuery(image), options.k);
+          const ms = performance.now() - started;
+          if (context.json) {
+            process.stdout.write(`${JSON.stringify({ run: loaded.run.id, image, milliseconds: ms, ...result })}\n`);
+          } else {
+            context.say(`nearest by fc7 features (what the network thinks is similar):`);
+            for (const n of result.byFeatures) context.say(`  ${n.distance.toFixed(2).padStart(10)}  ${n.label.padEnd(14)} ${n.path}`);
+            context.say(`nearest by raw pixels (256x256 L2):`);
+            for (const n of result.byPixels) context.say(`  ${n.distance.toFixed(0).padStart(10)}  ${n.label.padEnd(14)} ${n.path}`);
+            context.say(`(${ms.toFixed(0)} ms)`);
+          }
+          return 0;
+        }),
+      ),
+    );
+
+  program
+    .command('kernels')
+    .description("conv1's kernels of each tower as PNG grids, with colour-specificity scores (Figure 3)")
+    .argument('<run>', "run id, or 'last'")
+    .option('--out <folder>', 'where to write the PNGs (default: the run folder)')
+    .option('--scale <n>', 'pixels per kernel pixel', integerOption('Scale', 1, 32), 4)
+    .action(
+      withContext(async (context: Context, reference: string, options: { out?: string; scale: number }) =>
+        withRun(context, reference, async (loaded) => {
+          const out = path.resolve(options.out ?? path.join(runDirectory(context.workspace, loaded.run.id), 'kernels'));
+          fs.mkdirSync(out, { recursive: true });
+          const towers = loaded.model.specs.filter((s) => s.name.startsWith('conv1/') && s.kind === 'weight');
+          const summary = [];
+          for (const spec of towers) {
+            const weights = (await loaded.model.parameter(spec.name).data()) as Float32Array;
+            const shape = spec.shape as [number, number, number, number];
+            const tower = spec.name.split('/')[1]!;
+            const file = path.join(out, `conv1-tower-${tower}.png`);
+            fs.writeFileSync(file, await kernelGridPng(weights, shape, { columns: 8, scale: options.scale }));
+            const score = towerColourSpecificity(weights, shape, 0, shape[3]);
+            const scores = kernelScores(weights, shape);
+            summary.push({ tower, file, colourSpecificity: score, kernels: scores });
+            context.say(`tower ${tower}: ${shape[3]} kernels, colour specificity ${score.toFixed(3)} (0 = colour-agnostic, 1 = purely chromatic) -> ${file}`);
+          }
+          if (context.json) process.stdout.write(`${JSON.stringify({ run: loaded.run.id, towers: summary })}\n`);
+          return 0;
+        }),
+      ),
+    );
+
+  program
+    .command('features')
+    .description('(re)compute and store the fc7 features of every training image for a run')
+    .argument('<run>', "run id, or 'last'")
+    .action(
+      withContext(async (context: Context, reference: string) =>
+        withRun(context, reference, async (loaded) => {
+          const file = await storeTrainingFeatures(loaded.model, loaded.dataset, runDirectory(context.workspace, loaded.run.id), loaded.recipe.inputScale);
+          context.say(`stored fc7 features of ${loaded.dataset.entries('train').length} training images in ${file}`);
+          if (context.json) process.stdout.write(`${JSON.stringify({ run: loaded.run.id, file })}\n`);
+          return 0;
+        }),
+      ),
+    );
+}

@@ -1,0 +1,159 @@
+// `alexnet train` and `alexnet resume`: run training with a live progress line, epoch lines and notices.
+import type { Command } from 'commander';
+import { RECIPE_NAMES, type RecipeName } from '../../core/train/recipe';
+import type { TrainEvent } from '../../core/train/events';
+import type { TrainResult } from '../../core/train/trainer';
+import { resumeTraining, startTraining, type TrainingSession } from '../../core/workbench/training';
+import { openDataset } from '../../core/dataset/dataset';
+import type { Context } from '../context';
+import { choiceOption, CliError, EXIT, integerOption, numberOption } from '../errors';
+import { formatSeconds, progressLine } from '../progress';
+import { resolveDataset, resolveRun } from '../resolve';
+
+type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+
+const PRESETS = ['paper', 'quick'] as const;
+
+export function registerTrainCommands(program: Command, withContext: WithContext): void {
+  program
+    .command('train')
+    .description("train the paper's AlexNet (or the quick preset) on an imported dataset or a folder")
+    .argument('<dataset>', 'dataset id (see `alexnet datasets`) or a folder of class folders')
+    .option('--preset <preset>', "paper: the paper's network; quick: a small two-tower net for CPUs (not the paper's)", choiceOption('Preset', PRESETS), 'paper')
+    .option('--recipe <recipe>', "small-data (default; departs from the paper, see README) or paper (section 5 exactly)", choiceOption('Recipe', RECIPE_NAMES), 'small-data')
+    .option('--epochs <n>', 'epochs to train (default: the recipe\'s)', integerOption('Epochs', 1, 10_000))
+    .option('--batch-size <n>', 'images per step (paper: 128)', integerOption('Batch size', 1, 4096))
+    .option('--learning-rate <rate>', 'initial learning rate', numberOption('Learning rate', 0, 10, true))
+    .option('--patience <epochs>', 'epochs without a better validation error before dividing the rate by 10', integerOption('Patience', 1, 1000))
+    .option('--seed <n>', 'seed of every random choice', integerOption('Seed', 0, 2 ** 31 - 1), 0)
+    .option('--one-tower', 'ablation: one tower with half the kernels (section 3.2)')
+    .option('--no-lrn', 'ablation: no local response normalisation (section 3.3)')
+    .option('--non-overlapping-pooling', 'ablation: 2x2 stride 2 pooling (section 3.4)')
+    .option('--no-dropout', 'ablation: no dropout (section 4.2)')
+    .option('--no-pca-noise', 'ablation: no PCA colour noise (section 4.1)')
+    .option('--max-steps <n>', 'stop (resumably) after this many steps', integerOption('Max steps', 1, 1e9))
+    .option('--name <name>', 'a name for the run')
+    .action(
+      withContext(async (context: Context, datasetReference: string, options: Record<string, unknown>) => {
+        const dataset = await resolveDataset(context, datasetReference);
+        const backend = await context.backend();
+        const session = startTraining(
+          context.workspace,
+          context.log,
+          backend,
+          {
+            dataset,
+            preset: options.preset as 'paper' | 'quick',
+            recipe: options.recipe as RecipeName,
+            overrides: {
+              ...(options.epochs !== undefined ? { epochs: options.epochs as number } : {}),
+              ...(options.batchSize !== undefined ? { batchSize: options.batchSize as number } : {}),
+              ...(options.learningRate !== undefined ? { learningRate: options.learningRate as number } : {}),
+              ...(options.patience !== undefined ? { patience: options.patience as number } : {}),
+            },
+            ablations: {
+              oneTower: Boolean(options.oneTower),
+              noLrn: options.lrn === false,
+              nonOverlappingPooling: Boolean(options.nonOverlappingPooling),
+              noDropout: options.dropout === false,
+              noPcaNoise: options.pcaNoise === false,
+            },
+            seed: options.seed as number,
+            ...(options.name !== undefined ? { name: options.name as string } : {}),
+            ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps as number } : {}),
+          },
+          printer(context),
+        );
+        context.say(`run ${session.runId}`);
+        return follow(context, session);
+      }),
+    );
+
+  program
+    .command('resume')
+    .description('continue a stopped or interrupted run from its newest checkpoint')
+    .argument('<run>', "run id, or 'last'")
+    .option('--epochs <n>', 'train up to this many epochs in total', integerOption('Epochs', 1, 10_000))
+    .option('--max-steps <n>', 'stop (resumably) after this many steps in total', integerOption('Max steps', 1, 1e9))
+    .action(
+      withContext(async (context: Context, runReference: string, options: { epochs?: number; maxSteps?: number }) => {
+        const run = resolveRun(context, runReference);
+        const row = context.log.getDataset(run.datasetId);
+        if (!row) throw new CliError(`The dataset '${run.datasetId}' of run '${run.id}' is not in the run log.`, EXIT.notFound);
+        const backend = await context.backend();
+        const session = resumeTraining(context.workspace, context.log, backend, run.id, openDataset(row.dir), options, printer(context));
+        return follow(context, session);
+      }),
+    );
+}
+
+/** Waits for a run, turning Ctrl-C into a clean stop with a checkpoint. */
+async function follow(context: Context, session: TrainingSession): Promise<number> {
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(EXIT.interrupted);
+    interrupted = true;
+    context.warn('\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    session.trainer.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: TrainResult;
+  try {
+    result = await session.done;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (context.json) process.stdout.write(`${JSON.stringify({ type: 'result', runId: session.runId, ...result })}\n`);
+  else context.say(`${result.outcome}: ${result.message}${result.bestTop1Error !== null ? ` Best validation top-1 error ${(result.bestTop1Error * 100).toFixed(1)} %.` : ''}`);
+  if (interrupted) return EXIT.interrupted;
+  return result.outcome === 'completed' ? EXIT.ok : EXIT.incomplete;
+}
+
+const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/** Prints events: NDJSON with --json, otherwise a progress line per epoch and a summary line per epoch. */
+function printer(context: Context): (event: TrainEvent) => void {
+  let progress = progressLine('epoch 1', context.json);
+  let epochs = 0;
+  return (event) => {
+    if (context.json) {
+      const printable = event.type === 'kernels' ? { ...event, towers: undefined } : event;
+      process.stdout.write(`${JSON.stringify(printable)}\n`);
+      return;
+    }
+    switch (event.type) {
+      case 'started':
+        epochs = event.recipe.epochs;
+        context.say(
+          `${event.config.preset === 'quick' ? "quick preset (NOT the paper's model: narrower, 115x115 crops)" : "the paper's two-tower AlexNet"}, ` +
+            `recipe ${event.recipe.name}: ${event.recipe.description}`,
+        );
+        context.say(`${event.trainImages} training and ${event.testImages} test images, ${event.stepsPerEpoch} steps per epoch${event.resumedFrom ? `, resuming at epoch ${event.resumedFrom.epoch + 1} step ${event.resumedFrom.stepInEpoch}` : ''}`);
+        progress = progressLine(`epoch ${(event.resumedFrom?.epoch ?? 0) + 1}/${epochs}`, false);
+        break;
+      case 'step':
+        progress.update(event.stepInEpoch, event.stepsPerEpoch, `loss ${event.loss.toFixed(3)} ${event.imagesPerSecond.toFixed(1)} img/s run ETA ${formatSeconds(event.etaSeconds)}`);
+        break;
+      case 'epoch':
+        progress.done();
+        context.say(
+          `epoch ${event.epoch}/${epochs}  loss ${event.trainLoss.toFixed(3)}  train top-1 ${percent(event.trainTop1Error)}  ` +
+            `test top-1 ${percent(event.validationTop1Error)}  top-5 ${percent(event.validationTop5Error)}  lr ${event.learningRate.toExponential(0)}  ` +
+            `${event.imagesPerSecond.toFixed(1)} img/s  ${event.seconds.toFixed(0)} s${event.learningRateDropped ? '  (learning rate divided by 10)' : ''}`,
+        );
+        progress = progressLine(`epoch ${event.epoch + 1}/${epochs}`, false);
+        break;
+      case 'notice':
+        progress.done();
+        context.warn(`${event.level}: ${event.message}`);
+        break;
+      case 'learning-rate':
+        if (event.reason === 'manual') context.say(`learning rate divided by 10: ${event.learningRate}`);
+        break;
+      default:
+        break;
+    }
+  };
+}

@@ -1,0 +1,55 @@
+// The typed event stream of a training run: what a CLI, the desktop UI or the run log listens to.
+import type { ModelConfig } from '../model/config';
+import type { CheckpointPosition } from './checkpoint';
+import type { Recipe } from './recipe';
+
+export type RunOutcome = 'completed' | 'stopped' | 'diverged' | 'failed';
+
+export type TrainEvent =
+  | {
+      type: 'started';
+      runId: string;
+      backend: string;
+      device: string;
+      config: ModelConfig;
+      recipe: Recipe;
+      trainImages: number;
+      testImages: number;
+      stepsPerEpoch: number;
+      resumedFrom?: CheckpointPosition;
+    }
+  | {
+      type: 'step';
+      epoch: number; // 0-based epoch in progress
+      stepInEpoch: number; // 1-based: steps done in this epoch
+      stepsPerEpoch: number;
+      globalStep: number;
+      loss: number;
+      learningRate: number;
+      imagesPerSecond: number;
+      etaSeconds: number;
+    }
+  | {
+      type: 'epoch';
+      epoch: number; // 1-based: epochs done
+      trainLoss: number;
+      trainTop1Error: number;
+      trainTop5Error: number;
+      validationLoss: number;
+      validationTop1Error: number;
+      validationTop5Error: number;
+      learningRate: number;
+      learningRateDropped: boolean;
+      deadReluFraction: number;
+      seconds: number;
+      imagesPerSecond: number;
+    }
+  | { type: 'learning-rate'; epoch: number; learningRate: number; reason: 'plateau' | 'manual' }
+  | { type: 'kernels'; epoch: number; globalStep: number; shape: number[]; towers: Float32Array[] }
+  | { type: 'checkpoint'; file: string; bytes: number; sha256: string; position: CheckpointPosition }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; code: string; message: string }
+  | { type: 'paused' }
+  | { type: 'resumed' }
+  | { type: 'finished'; outcome: RunOutcome; message: string; position: CheckpointPosition; bestTop1Error: number | null };
+
+export type TrainListener = (event: TrainEvent) => void;

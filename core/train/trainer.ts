@@ -1,0 +1,356 @@
+// The training loop of section 5: epochs of shuffled batches, plateau schedule, checkpoints, pause, stop and resume.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '../dataset/dataset';
+import type { ImageEntry } from '../dataset/types';
+import { evaluate } from '../evaluate/evaluate';
+import { AlexNet } from '../model/alexnet';
+import type { ModelConfig } from '../model/config';
+import { Rng } from '../random/rng';
+import { imageRng, NO_SHIFT, pcaShift, randomCrop, writeCrop, type InputTransform } from './augment';
+import { checkpointFileName, readCheckpoint, writeCheckpoint, type CheckpointContents, type CheckpointPosition } from './checkpoint';
+import type { RunOutcome, TrainEvent, TrainListener } from './events';
+import { ImageSource } from './image-source';
+import { createOptimizer, type Optimizer } from './optimizer';
+import { validateRecipe, type Recipe } from './recipe';
+import { PlateauSchedule } from './schedule';
+import { diagnose, type EpochHealth } from './stuck';
+
+export interface TrainerOptions {
+  runId: string;
+  dataset: Dataset;
+  config: ModelConfig;
+  recipe: Recipe;
+  seed: number;
+  /** Folder of this run's files (checkpoints/ is made inside). */
+  runDir: string;
+  /** Checkpoints kept on disk (the newest ones); older ones are deleted. Default 3. */
+  keepCheckpoints?: number;
+  /** Stop after this many steps in total (for tests and benchmarks); the run counts as stopped. */
+  maxSteps?: number;
+  onEvent?: TrainListener;
+}
+
+export interface TrainResult {
+  outcome: RunOutcome;
+  message: string;
+  position: CheckpointPosition;
+  bestTop1Error: number | null;
+  lastCheckpoint: string | undefined;
+}
+
+/** Running sums over the epoch in progress. */
+interface EpochTotals {
+  loss: number;
+  correct1: number;
+  correct5: number;
+  images: number;
+  seconds: number;
+}
+
+export class Trainer {
+  private readonly model: AlexNet;
+  private readonly optimizer: Optimizer;
+  private readonly schedule: PlateauSchedule;
+  private readonly source: ImageSource;
+  private readonly transform: InputTransform;
+  private readonly train: ImageEntry[];
+  private readonly test: ImageEntry[];
+  private position: CheckpointPosition = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
+  private order: number[] = [];
+  private totals: EpochTotals = { loss: 0, correct1: 0, correct5: 0, images: 0, seconds: 0 };
+  private readonly health: EpochHealth[] = [];
+  private stopRequested = false;
+  private pausedUntil: { promise: Promise<void>; release: () => void } | undefined;
+  private manualDivide = false;
+  private lastCheckpoint: string | undefined;
+  private readonly resumedFrom: CheckpointPosition | undefined;
+
+  private constructor(
+    private readonly options: TrainerOptions,
+    restored?: CheckpointContents,
+  ) {
+    validateRecipe(options.recipe);
+    const { dataset, config, recipe } = options;
+    if (config.classes !== dataset.labels.length) {
+      throw new Error(`The model has ${config.classes} outputs but dataset '${dataset.manifest.name}' has ${dataset.labels.length} classes.`);
+    }
+    this.train = dataset.entries('train');
+    this.test = dataset.entries('test');
+    if (this.train.length === 0) throw new Error(`Dataset '${dataset.manifest.name}' has no training images.`);
+    this.source = new ImageSource(dataset, config.imageSize);
+    this.transform = { size: config.imageSize, crop: config.cropSize, mean: this.source.mean(), scale: recipe.inputScale };
+    if (restored) {
+      this.model = new AlexNet(config, restored.weights);
+      this.position = restored.position;
+      this.order = restored.order;
+      this.totals = { ...restored.epochTotals };
+      this.schedule = new PlateauSchedule(recipe.learningRate, recipe.patience, recipe.minimumLearningRate, restored.schedule);
+      this.resumedFrom = restored.position;
+    } else {
+      this.model = AlexNet.create(config, recipe.initialisation, options.seed);
+      this.schedule = new PlateauSchedule(recipe.learningRate, recipe.patience, recipe.minimumLearningRate);
+    }
+    this.optimizer = createOptimizer(recipe.optimizer, this.model.variables());
+    if (restored) this.optimizer.restore(restored.optimizer, this.model.specs.map((s) => s.name));
+  }
+
+  static create(options: TrainerOptions): Trainer {
+    return new Trainer(options);
+  }
+
+  /** Continues a run from a checkpoint file exactly where it stopped (same data order, same random draws). */
+  static resume(options: Omit<TrainerOptions, 'config' | 'recipe' | 'seed'> & { checkpoint: string; epochs?: number }): Trainer {
+    const restored = readCheckpoint(options.checkpoint);
+    if (restored.runId !== options.runId) {
+      throw new Error(`Checkpoint '${options.checkpoint}' belongs to run '${restored.runId}', not '${options.runId}'.`);
+    }
+    const recipe = options.epochs ? { ...restored.recipe, epochs: options.epochs } : restored.recipe;
+    return new Trainer({ ...options, config: restored.config, recipe, seed: restored.seed }, restored);
+  }
+
+  get stepsPerEpoch(): number {
+    // Like the reference trainer, the last partial batch is dropped (unless the set is smaller than one batch).
+    return Math.max(1, Math.floor(this.train.length / this.options.recipe.batchSize));
+  }
+
+  get learningRate(): number {
+    return this.schedule.learningRate;
+  }
+
+  /** Input pixels are (value - mean) * inputScale (the recipe's). */
+  get inputScale(): number {
+    return this.options.recipe.inputScale;
+  }
+
+  /** The network (for inspection after training); owned by the trainer until dispose(). */
+  get network(): AlexNet {
+    return this.model;
+  }
+
+  pause(): void {
+    if (this.pausedUntil) return;
+    let release = () => {};
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.pausedUntil = { promise, release };
+    this.emit({ type: 'paused' });
+  }
+
+  resume(): void {
+    if (!this.pausedUntil) return;
+    this.pausedUntil.release();
+    this.pausedUntil = undefined;
+    this.emit({ type: 'resumed' });
+  }
+
+  /** Stops after the step in progress and writes a checkpoint there, so that the run can be resumed. */
+  stop(): void {
+    this.stopRequested = true;
+    this.resume();
+  }
+
+  /** Divides the learning rate by 10 before the next step (the paper's manual schedule). */
+  divideLearningRate(): void {
+    this.manualDivide = true;
+  }
+
+  private emit(event: TrainEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  async run(): Promise<TrainResult> {
+    const { recipe, config, seed } = this.options;
+    const stepsPerEpoch = this.stepsPerEpoch;
+    const batchSize = Math.min(recipe.batchSize, this.train.length);
+    this.emit({
+      type: 'started',
+      runId: this.options.runId,
+      backend: tf.getBackend(),
+      device: '',
+      config,
+      recipe,
+      trainImages: this.train.length,
+      testImages: this.test.length,
+      stepsPerEpoch,
+      ...(this.resumedFrom ? { resumedFrom: this.resumedFrom } : {}),
+    });
+    const variables = this.model.variables();
+    const classes = config.classes;
+    const per = config.cropSize * config.cropSize * 3;
+    const input = new Float32Array(batchSize * per);
+    const labels = new Int32Array(batchSize);
+    let stepSecondsAverage: number | undefined;
+    while (this.position.epoch < recipe.epochs) {
+      const epoch = this.position.epoch;
+      if (this.position.stepInEpoch === 0) {
+        this.order = new Rng(seed, 'order', epoch).permutation(this.train.length);
+        this.totals = { loss: 0, correct1: 0, correct5: 0, images: 0, seconds: 0 };
+      }
+      while (this.position.stepInEpoch < stepsPerEpoch) {
+        if (this.pausedUntil) await this.pausedUntil.promise;
+        if (this.stopRequested || (this.options.maxSteps !== undefined && this.position.globalStep >= this.options.maxSteps)) {
+          return this.finish('stopped', `Stopped at epoch ${epoch + 1}, step ${this.position.stepInEpoch} of ${stepsPerEpoch}; resume to continue.`, true);
+        }
+        if (this.manualDivide) {
+          this.manualDivide = false;
+          this.schedule.divide(epoch + 1, 'manual');
+          this.emit({ type: 'learning-rate', epoch: epoch + 1, learningRate: this.schedule.learningRate, reason: 'manual' });
+        }
+        const started = performance.now();
+        // Assemble the batch on the host: crops, reflections, mean, colour noise (section 4.1).
+        const first = this.position.stepInEpoch * batchSize;
+        for (let i = 0; i < batchSize; i++) {
+          const index = this.order[first + i]!;
+          const entry = this.train[index]!;
+          const rng = imageRng(seed, epoch, index);
+          const crop = randomCrop(rng, config.imageSize, config.cropSize);
+          const shift = recipe.pcaNoise ? pcaShift(this.options.dataset.manifest.statistics, rng) : NO_SHIFT;
+          writeCrop(this.source.image(entry.record), crop, this.transform, shift, input, i * per);
+          labels[i] = entry.label;
+        }
+        const masks = this.model.dropoutMasks(batchSize, new Rng(seed, 'dropout', this.position.globalStep));
+        const x = tf.tensor4d(input, [batchSize, config.cropSize, config.cropSize, 3]);
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
+        let logits: tf.Tensor2D | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const out = this.model.forward(x, { dropoutMasks: masks });
+          logits = tf.keep(out);
+          return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(out)), 1))) as tf.Scalar;
+        }, variables);
+        this.optimizer.apply(grads, this.schedule.learningRate);
+        const [lossValue] = (await value.data()) as Float32Array;
+        const logitValues = (await logits!.data()) as Float32Array;
+        tf.dispose([x, y, value, logits!, ...Object.values(grads), ...(masks ?? [])]);
+        const loss = lossValue!;
+        if (!Number.isFinite(loss)) {
+          const message = `The loss became ${loss} at epoch ${epoch + 1}, step ${this.position.stepInEpoch + 1}: training diverged and was stopped. The last good checkpoint is kept. Lower the learning rate (now ${this.schedule.learningRate}) and resume or start again.`;
+          this.emit({ type: 'notice', level: 'error', code: 'diverged', message });
+          return this.finish('diverged', message, false);
+        }
+        const { correct1, correct5 } = countCorrect(logitValues, classes, labels);
+        const seconds = (performance.now() - started) / 1000;
+        this.totals.loss += loss * batchSize;
+        this.totals.correct1 += correct1;
+        this.totals.correct5 += correct5;
+        this.totals.images += batchSize;
+        this.totals.seconds += seconds;
+        this.position = { ...this.position, stepInEpoch: this.position.stepInEpoch + 1, globalStep: this.position.globalStep + 1 };
+        stepSecondsAverage = stepSecondsAverage === undefined ? seconds : 0.9 * stepSecondsAverage + 0.1 * seconds;
+        const stepsLeft = (recipe.epochs - epoch) * stepsPerEpoch - this.position.stepInEpoch;
+        this.emit({
+          type: 'step',
+          epoch,
+          stepInEpoch: this.position.stepInEpoch,
+          stepsPerEpoch,
+          globalStep: this.position.globalStep,
+          loss,
+          learningRate: this.schedule.learningRate,
+          imagesPerSecond: batchSize / seconds,
+          etaSeconds: stepsLeft * stepSecondsAverage,
+        });
+      }
+      await this.endEpoch();
+      const diagnosis = diagnose(this.health, classes, recipe.name);
+      if (diagnosis) this.emit({ type: 'notice', level: 'warning', code: diagnosis.code, message: diagnosis.message });
+    }
+    return this.finish('completed', `Trained ${recipe.epochs} epochs.`, false);
+  }
+
+  private async endEpoch(): Promise<void> {
+    const epochStarted = performance.now();
+    const evaluation = await evaluate(this.model, this.source, this.test, this.transform, { batchSize: this.options.recipe.batchSize });
+    const epochNumber = this.position.epoch + 1;
+    const dropped = this.test.length > 0 && this.schedule.observe(epochNumber, evaluation.top1Error);
+    if (dropped) this.emit({ type: 'learning-rate', epoch: epochNumber, learningRate: this.schedule.learningRate, reason: 'plateau' });
+    const t = this.totals;
+    const trainLoss = t.loss / t.images;
+    this.health.push({
+      epoch: epochNumber,
+      trainLoss,
+      validationTop1Error: evaluation.top1Error,
+      deadReluFraction: evaluation.deadReluFraction,
+      dominantPredictionFraction: evaluation.dominantPredictionFraction,
+    });
+    this.emit({
+      type: 'epoch',
+      epoch: epochNumber,
+      trainLoss,
+      trainTop1Error: 1 - t.correct1 / t.images,
+      trainTop5Error: 1 - t.correct5 / t.images,
+      validationLoss: evaluation.loss,
+      validationTop1Error: evaluation.top1Error,
+      validationTop5Error: evaluation.top5Error,
+      learningRate: this.schedule.learningRate,
+      learningRateDropped: dropped,
+      deadReluFraction: evaluation.deadReluFraction,
+      seconds: t.seconds + (performance.now() - epochStarted) / 1000,
+      imagesPerSecond: t.images / t.seconds,
+    });
+    this.position = { epoch: epochNumber, stepInEpoch: 0, globalStep: this.position.globalStep };
+    await this.emitKernels();
+    await this.checkpoint();
+  }
+
+  private async emitKernels(): Promise<void> {
+    const towers: Float32Array[] = [];
+    const names = this.model.specs.filter((s) => s.name.startsWith('conv1/') && s.kind === 'weight');
+    for (const spec of names) towers.push((await this.model.parameter(spec.name).data()) as Float32Array);
+    this.emit({ type: 'kernels', epoch: this.position.epoch, globalStep: this.position.globalStep, shape: names[0]!.shape, towers });
+  }
+
+  /** Writes a checkpoint at the current position and prunes old ones. */
+  private async checkpoint(): Promise<string> {
+    const dir = path.join(this.options.runDir, 'checkpoints');
+    const file = path.join(dir, checkpointFileName(this.position));
+    const names = this.model.specs.map((s) => s.name);
+    const written = writeCheckpoint(file, {
+      runId: this.options.runId,
+      config: this.options.config,
+      recipe: this.options.recipe,
+      seed: this.options.seed,
+      position: this.position,
+      schedule: this.schedule.state(),
+      order: this.order,
+      rng: { seed: this.options.seed, epoch: this.position.epoch, globalStep: this.position.globalStep },
+      epochTotals: this.totals,
+      weights: await this.model.values(),
+      optimizer: await this.optimizer.state(names),
+    });
+    this.lastCheckpoint = file;
+    this.emit({ type: 'checkpoint', file, bytes: written.bytes, sha256: written.sha256, position: this.position });
+    const keep = this.options.keepCheckpoints ?? 3;
+    const old = fs.readdirSync(dir).filter((f) => f.endsWith('.ckpt')).sort();
+    for (const f of old.slice(0, Math.max(0, old.length - keep))) fs.rmSync(path.join(dir, f), { force: true });
+    return file;
+  }
+
+  private async finish(outcome: RunOutcome, message: string, writeCheckpoint: boolean): Promise<TrainResult> {
+    if (writeCheckpoint && (this.position.stepInEpoch > 0 || !this.lastCheckpoint) && this.position.globalStep > 0) await this.checkpoint();
+    const state = this.schedule.state();
+    const result: TrainResult = { outcome, message, position: this.position, bestTop1Error: state.bestError, lastCheckpoint: this.lastCheckpoint };
+    this.emit({ type: 'finished', outcome, message, position: this.position, bestTop1Error: state.bestError });
+    return result;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+/** Counts top-1 and top-5 hits of one batch's logits. */
+export function countCorrect(logits: Float32Array, classes: number, labels: Int32Array): { correct1: number; correct5: number } {
+  let correct1 = 0;
+  let correct5 = 0;
+  const k = Math.min(5, classes);
+  for (let i = 0; i < labels.length; i++) {
+    const row = i * classes;
+    const target = logits[row + labels[i]!]!;
+    let higher = 0;
+    for (let c = 0; c < classes; c++) if (logits[row + c]! > target || (logits[row + c] === target && c < labels[i]!)) higher++;
+    if (higher === 0) correct1++;
+    if (higher < k) correct5++;
+  }
+  return { correct1, correct5 };
+}

@@ -1,0 +1,103 @@
+// Writes a training run's event stream into the run log (batched, so the log never slows the loop).
+import fs from 'node:fs';
+import type { RunLog } from '../runlog/run-log';
+import type { TrainEvent, TrainListener } from '../train/events';
+
+/** Step metrics are written in batches of this many, or at each epoch's end. */
+const STEP_BATCH = 25;
+
+export function runRecorder(log: RunLog, runId: string): TrainListener & { flush(): void } {
+  let pending: { step: number; epoch: number; loss: number; learningRate: number; imagesPerSecond: number; time: string }[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    log.addStepMetrics(runId, pending);
+    pending = [];
+  };
+  const listener = (event: TrainEvent) => {
+    switch (event.type) {
+      case 'started':
+        log.updateRun(runId, { status: 'running', pid: process.pid, startedAt: new Date().toISOString(), statusDetail: null });
+        break;
+      case 'step':
+        pending.push({
+          step: event.globalStep,
+          epoch: event.epoch,
+          loss: event.loss,
+          learningRate: event.learningRate,
+          imagesPerSecond: event.imagesPerSecond,
+          time: new Date().toISOString(),
+        });
+        if (pending.length >= STEP_BATCH) flush();
+        break;
+      case 'epoch': {
+        flush();
+        log.addEpochMetrics(runId, {
+          epoch: event.epoch,
+          trainLoss: event.trainLoss,
+          trainTop1Error: event.trainTop1Error,
+          trainTop5Error: event.trainTop5Error,
+          validationLoss: event.validationLoss,
+          validationTop1Error: event.validationTop1Error,
+          validationTop5Error: event.validationTop5Error,
+          learningRate: event.learningRate,
+          seconds: event.seconds,
+          deadReluFraction: event.deadReluFraction,
+        });
+        const run = log.getRun(runId);
+        const best = run?.bestTop1Error ?? null;
+        log.updateRun(runId, {
+          epochsDone: event.epoch,
+          bestTop1Error: best === null ? event.validationTop1Error : Math.min(best, event.validationTop1Error),
+        });
+        break;
+      }
+      case 'kernels':
+        log.addKernelSnapshot({
+          runId,
+          epoch: event.epoch,
+          step: event.globalStep,
+          shape: event.shape,
+          data: Buffer.concat(event.towers.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength))),
+        });
+        break;
+      case 'checkpoint': {
+        flush();
+        const row = log.addCheckpoint({
+          runId,
+          epoch: event.position.epoch,
+          step: event.position.globalStep,
+          path: event.file,
+          bytes: event.bytes,
+          sha256: event.sha256,
+        });
+        log.updateRun(runId, { lastCheckpointId: row.id, stepsDone: event.position.globalStep, epochsDone: event.position.epoch });
+        // The trainer keeps only the newest files; forget the rows of the ones it deleted.
+        for (const c of log.checkpoints(runId)) if (!fs.existsSync(c.path)) log.deleteCheckpointRow(c.id);
+        break;
+      }
+      case 'learning-rate':
+        log.addNotice({ runId, level: 'info', code: `learning-rate-${event.reason}`, message: `Learning rate divided by 10 to ${event.learningRate} after epoch ${event.epoch} (${event.reason}).` });
+        break;
+      case 'notice':
+        log.addNotice({ runId, level: event.level, code: event.code, message: event.message });
+        break;
+      case 'finished':
+        flush();
+        log.updateRun(runId, {
+          status: event.outcome,
+          statusDetail: event.message,
+          finishedAt: new Date().toISOString(),
+          stepsDone: event.position.globalStep,
+          pid: null,
+        });
+        break;
+      case 'paused':
+        log.updateRun(runId, { status: 'paused' });
+        break;
+      case 'resumed':
+        log.updateRun(runId, { status: 'running' });
+        break;
+    }
+  };
+  return Object.assign(listener, { flush });
+}

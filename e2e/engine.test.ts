@@ -1,0 +1,118 @@
+// End to end through the engine: import real photos, train a few steps, stop with a checkpoint, resume, evaluate,
+// and check the resumed run is the uninterrupted run, step for step, on the CPU backend and on WebGPU (lavapipe).
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend, type BackendInfo } from '../core/backend/backend';
+import { importDataset } from '../core/dataset/import';
+import type { Dataset } from '../core/dataset/dataset';
+import { evaluate } from '../core/evaluate/evaluate';
+import { RunLog } from '../core/runlog/run-log';
+import type { TrainEvent } from '../core/train/events';
+import { readCheckpoint } from '../core/train/checkpoint';
+import { loadRun } from '../core/workbench/run-model';
+import { resumeTraining, startTraining, type TrainingRequest } from '../core/workbench/training';
+import { neighbours, predict, queryPixels } from '../core/workbench/lookup';
+import { openWorkspace, type Workspace } from '../core/workspace';
+import { smallDataset, tempHome } from './fixtures';
+
+for (const backendName of ['cpu', 'webgpu'] as const) {
+  describe(`engine end to end on ${backendName}`, () => {
+    let backend: BackendInfo | undefined;
+    let workspace: Workspace;
+    let log: RunLog;
+    let dataset: Dataset;
+
+    beforeAll(async () => {
+      try {
+        backend = await selectBackend(backendName);
+      } catch {
+        backend = undefined; // no adapter: the tests below report themselves skipped
+      }
+      workspace = openWorkspace(tempHome());
+      log = RunLog.open(workspace.database);
+      // 3 classes x 6 training photos, 2 test photos each: 18 training images, batch 6, 3 steps per epoch.
+      dataset = await importDataset(smallDataset(3, 6, 2), workspace.datasets);
+      log.upsertDataset({ id: dataset.manifest.id, name: dataset.manifest.name, source: dataset.manifest.source, dir: dataset.dir, labels: dataset.manifest.labels, counts: dataset.manifest.report.counts, report: dataset.manifest.report });
+    });
+
+    afterAll(() => {
+      log?.close();
+      dataset?.close();
+    });
+
+    const request = (): TrainingRequest => ({ dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: 2, batchSize: 6 }, seed: 7 });
+
+    it('trains, stops with a checkpoint, resumes exactly, evaluates and looks inside', async (context) => {
+      if (!backend) return context.skip(`no ${backendName} backend here`);
+      // Uninterrupted: 2 epochs of 3 steps.
+      const straightLosses: number[] = [];
+      const tensorCounts: number[] = [];
+      const straight = startTraining(workspace, log, backend, request(), (e: TrainEvent) => {
+        if (e.type === 'step') {
+          straightLosses.push(e.loss);
+          tensorCounts.push(tf.memory().numTensors);
+        }
+      });
+      const straightResult = await straight.done;
+      expect(straightResult.outcome).toBe('completed');
+      expect(straightLosses).toHaveLength(6);
+      // No tensor leak: the count after every step is the same.
+      expect(new Set(tensorCounts).size).toBe(1);
+
+      // Interrupted after 4 steps (mid-epoch 2), then resumed from the checkpoint.
+      const firstLosses: number[] = [];
+      const first = startTraining(workspace, log, backend, { ...request(), maxSteps: 4 }, (e) => {
+        if (e.type === 'step') firstLosses.push(e.loss);
+      });
+      const firstResult = await first.done;
+      expect(firstResult.outcome).toBe('stopped');
+      expect(log.getRun(first.runId)!.status).toBe('stopped');
+      const checkpoint = readCheckpoint(firstResult.lastCheckpoint!);
+      expect(checkpoint.position).toEqual({ epoch: 1, stepInEpoch: 1, globalStep: 4 });
+      const resumedLosses: number[] = [];
+      const resumed = resumeTraining(workspace, log, backend, first.runId, dataset, {}, (e) => {
+        if (e.type === 'step') resumedLosses.push(e.loss);
+      });
+      expect((await resumed.done).outcome).toBe('completed');
+      const combined = [...firstLosses, ...resumedLosses];
+      expect(combined).toHaveLength(6);
+      // Same seed, same data, same backend: the same run. Bit-identical on the CPU; within float noise on a GPU.
+      combined.forEach((loss, i) => expect(loss).toBeCloseTo(straightLosses[i]!, backendName === 'cpu' ? 6 : 4));
+
+      // The run log has the whole history of both runs.
+      for (const id of [straight.runId, first.runId]) {
+        const run = log.getRun(id)!;
+        expect(run.status).toBe('completed');
+        expect(log.epochMetrics(id).map((e) => e.epoch)).toEqual([1, 2]);
+        expect(log.stepMetrics(id)).toHaveLength(6);
+        expect(log.kernelSnapshots(id).length).toBeGreaterThanOrEqual(2);
+      }
+
+      // Evaluation, prediction and neighbours from the stored run.
+      const loaded = loadRun(log, straight.runId);
+      try {
+        const test = loaded.dataset.entries('test');
+        const centre = await evaluate(loaded.model, loaded.source, test, loaded.transform);
+        const ten = await evaluate(loaded.model, loaded.source, test, loaded.transform, { crops: 'ten' });
+        for (const result of [centre, ten]) {
+          expect(result.count).toBe(6);
+          expect(result.confusion.flat().reduce((a, b) => a + b, 0)).toBe(6);
+          expect(result.top1Error).toBeGreaterThanOrEqual(0);
+          expect(result.top5Error).toBe(0); // 3 classes: the true class is always in the top 5
+        }
+        const pixels = await queryPixels(loaded, { split: 'test', index: 0 });
+        const top = await predict(loaded, pixels);
+        expect(top).toHaveLength(3);
+        expect(top.reduce((s, p) => s + p.probability, 0)).toBeCloseTo(1, 5);
+        const near = await neighbours(workspace, loaded, { split: 'train', index: 2 }, 4);
+        expect(near.byFeatures).toHaveLength(4);
+        expect(near.byPixels).toHaveLength(4);
+        // A training image is not its own neighbour.
+        const self = loaded.dataset.entries('train')[2]!.path;
+        expect(near.byFeatures.map((n) => n.path)).not.toContain(self);
+      } finally {
+        loaded.dispose();
+      }
+    });
+  });
+}

@@ -1,0 +1,26 @@
+// Small real datasets for end-to-end tests, copied from the embedded demo photographs (Caltech 101, CC BY 4.0).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'resources', 'demo-dataset');
+
+/** A folder with train/ and test/ of the first `train` and `test` photos of each of the first `classes` classes. */
+export function smallDataset(classes: number, train: number, test: number): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-e2e-data-'));
+  const names = fs.readdirSync(path.join(DEMO, 'train')).sort().slice(0, classes);
+  for (const split of ['train', 'test'] as const) {
+    for (const name of names) {
+      const from = path.join(DEMO, split, name);
+      const to = path.join(root, split, name);
+      fs.mkdirSync(to, { recursive: true });
+      for (const file of fs.readdirSync(from).sort().slice(0, split === 'train' ? train : test)) fs.copyFileSync(path.join(from, file), path.join(to, file));
+    }
+  }
+  return root;
+}
+
+export function tempHome(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-e2e-home-'));
+}

@@ -1,0 +1,14 @@
+// Unit tests sit next to the code (core/**/x.test.ts); end-to-end tests live in e2e/.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['core/**/*.test.ts', 'cli/**/*.test.ts', 'electron/**/*.test.ts', 'e2e/**/*.test.ts', 'tools/**/*.test.ts'],
+    pool: 'forks',
+    // Training steps on the CPU backend and on software WebGPU are slow: allow minutes, not seconds.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
