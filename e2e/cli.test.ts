@@ -1,0 +1,93 @@
+// The `alexnet` command as a user runs it: a real process, real files, exit codes and error messages.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { smallDataset, tempHome } from './fixtures';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'alexnet.js');
+
+function alexnet(home: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, '--home', home, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('alexnet CLI', () => {
+  let home: string;
+  let folder: string;
+
+  beforeAll(() => {
+    home = tempHome();
+    folder = smallDataset(2, 4, 2);
+  });
+
+  it('imports a folder and reports it as JSON', () => {
+    const r = alexnet(home, '--json', 'import', folder);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { labels: string[]; report: { imported: number; counts: { train: number; test: number }[] } };
+    expect(out.labels).toHaveLength(2);
+    expect(out.report.imported).toBe(12);
+    expect(out.report.counts.map((c) => [c.train, c.test])).toEqual([
+      [4, 2],
+      [4, 2],
+    ]);
+    const list = alexnet(home, '--json', 'datasets');
+    expect(JSON.parse(list.stdout)).toHaveLength(1);
+  });
+
+  it('trains one epoch of the quick preset on the CPU and shows it in the history', () => {
+    const r = alexnet(home, '--backend', 'cpu', 'train', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/NOT the paper's model/);
+    expect(r.stdout).toMatch(/epoch 1\/1 {2}loss/);
+    const runs = JSON.parse(alexnet(home, '--json', 'runs').stdout) as { status: string; preset: string }[];
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.status).toBe('completed');
+    const metrics = alexnet(home, 'metrics', 'last', '--per', 'step');
+    expect(metrics.stdout.trim().split('\n')).toHaveLength(1 + 2); // header + 2 steps (8 images / batch 4)
+    const kernels = alexnet(home, '--backend', 'cpu', 'kernels', 'last', '--out', path.join(home, 'k'));
+    expect(kernels.code, kernels.stderr).toBe(0);
+    expect(fs.readdirSync(path.join(home, 'k')).sort()).toEqual(['conv1-tower-a.png', 'conv1-tower-b.png']);
+  });
+
+  it('names the bad value and what was expected, with exit code 2', () => {
+    const r = alexnet(home, 'train', folder, '--batch-size', '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Batch size '0' is not allowed; use a whole number from 1 to 4096/);
+    const preset = alexnet(home, 'train', folder, '--preset', 'huge');
+    expect(preset.code).toBe(2);
+    expect(preset.stderr).toMatch(/Preset 'huge' is not known; use one of paper, quick/);
+    const rate = alexnet(home, 'train', folder, '--learning-rate', 'fast');
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toMatch(/Learning rate 'fast' is not allowed/);
+    expect(alexnet(home, 'frobnicate').code).toBe(2);
+  });
+
+  it('says what is missing, with exit code 3', () => {
+    const run = alexnet(home, 'evaluate', 'run-does-not-exist');
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/Run 'run-does-not-exist' is not in the run log/);
+    const data = alexnet(home, 'train', path.join(home, 'no-such-folder'));
+    expect(data.code).toBe(3);
+    expect(data.stderr).toMatch(/neither an imported dataset id/);
+    const image = alexnet(home, '--backend', 'cpu', 'predict', 'last', path.join(home, 'missing.jpg'));
+    expect(image.code).toBe(3);
+    expect(image.stderr).toMatch(/missing\.jpg' does not exist/);
+  });
+
+  it('refuses a run log written by a newer version, without touching it', () => {
+    const other = tempHome();
+    expect(alexnet(other, 'runs').code).toBe(0);
+    const database = path.join(other, 'runlog.sqlite');
+    // Raise the schema version as a future release would, with the sqlite3 file format's own header field
+    // (user_version is the 4-byte big-endian integer at offset 60).
+    const bytes = fs.readFileSync(database);
+    bytes.writeUInt32BE(999, 60);
+    fs.writeFileSync(database, bytes);
+    const r = alexnet(other, 'runs');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/newer version of AlexNet Workbench/);
+    expect(fs.readFileSync(database).readUInt32BE(60)).toBe(999);
+  });
+});
