@@ -24,6 +24,8 @@ export interface ImageEntry {
   /** Width and height of the source image after EXIF orientation. */
   width: number;
   height: number;
+  /** What was converted when it was decoded (kept so that a re-import reports it too). */
+  conversions: string[];
 }
 
 export type SkipReason =
