@@ -28,7 +28,7 @@ function describeConversions(meta: Metadata): string[] {
   const notes: string[] = [];
   const sixteen = meta.depth === 'ushort' || meta.space === 'rgb16' || meta.space === 'grey16';
   const grey = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels !== undefined && meta.channels <= 2);
-  const palette = Boolean((meta as { isPalette?: boolean }).isPalette) || meta.paletteBitDepth !== undefined;
+  const palette = meta.isPalette;
   if (meta.space === 'cmyk') notes.push('CMYK; converted to sRGB');
   else if (palette) notes.push('palette; converted to 8-bit sRGB');
   else if (sixteen) notes.push(`16-bit ${grey ? 'greyscale' : 'RGB'}; converted to 8-bit sRGB`);
