@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DROPOUT_RATE, LRN, towerWidths, validateConfig, type ModelConfig } from './config';
 import { Rng } from '../random/rng';
+import { conv2d } from './conv-gradient';
+import { localResponseNorm } from './lrn';
 
 /** How a parameter was created, and the shape it has (filters are HWIO, fc weights [in, out]). */
 export interface ParameterSpec {
@@ -157,17 +159,17 @@ export class AlexNet {
     const p = (name: string) => this.params.get(name)!;
     const [poolWindow, poolStride] = config.overlappingPooling ? [3, 2] : [2, 2];
     const pool = (x: tf.Tensor4D) => tf.maxPool(x, poolWindow, poolStride, 'valid');
-    const convRelu = (x: tf.Tensor4D, layer: string, stride: number, pad: 'valid' | 'same') =>
-      tf.relu(tf.add(tf.conv2d(x, p(`${layer}/kernel`) as tf.Tensor4D, stride, pad), p(`${layer}/bias`))) as tf.Tensor4D;
+    const convRelu = (x: tf.Tensor4D, layer: string, stride: number, pad: 'valid' | 'same', inputGradient = true) =>
+      tf.relu(tf.add(conv2d(x, p(`${layer}/kernel`) as tf.Tensor4D, stride, pad, inputGradient), p(`${layer}/bias`))) as tf.Tensor4D;
     // Section 3.3: b = a / (k + alpha * sum of a^2 over n adjacent maps)^beta, within each tower's maps as on each GPU.
     const lrn = (x: tf.Tensor4D) =>
-      config.lrn ? tf.localResponseNormalization(x, (LRN.n - 1) / 2, LRN.k, LRN.alpha, LRN.beta) : x;
+      config.lrn ? localResponseNorm(x, LRN.k, LRN.n, LRN.alpha, LRN.beta) : x;
     const report = (name: string, xs: tf.Tensor[]) => {
       if (tap) for (const x of xs) tap(name, x);
     };
 
     // conv1: [batch, 55, 55, 48] per tower (paper), 11x11 stride 4, no padding.
-    const c1 = towers.map((t) => convRelu(images, `conv1/${t}`, 4, 'valid'));
+    const c1 = towers.map((t) => convRelu(images, `conv1/${t}`, 4, 'valid', false)); // the image needs no gradient
     report('conv1', c1);
     const p1 = c1.map((x) => pool(lrn(x))); // [batch, 27, 27, 48]
     report('pool1', p1);
