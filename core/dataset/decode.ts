@@ -48,7 +48,8 @@ export async function decodeBuffer(bytes: Buffer, name: string): Promise<Decoded
     const rotated = meta.orientation !== undefined && meta.orientation >= 5;
     const width = (rotated ? meta.height : meta.width) ?? 0;
     const height = (rotated ? meta.width : meta.height) ?? 0;
-    let pipeline = input.rotate();
+    // Work in 8-bit sRGB from the start: converts CMYK (with its profile, or a generic one) and 16-bit data.
+    let pipeline = input.pipelineColourspace('srgb').rotate();
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: { r: 255, g: 255, b: 255 } });
     const { data, info } = await pipeline
       .resize(CACHE_IMAGE_SIZE, CACHE_IMAGE_SIZE, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
