@@ -19,8 +19,12 @@ export interface ParameterSpec {
   kind: 'weight' | 'bias';
 }
 
-/** 'paper': weights N(0, 0.01), biases 1 or 0 (section 5). 'kaiming-uniform': PyTorch's default, U(±1/sqrt(fanIn)). */
-export type Initialisation = 'paper' | 'kaiming-uniform';
+/**
+ * 'paper': weights N(0, 0.01), biases 1 or 0 (section 5). 'kaiming-uniform': PyTorch's default layer initialisation,
+ * weights and biases U(+-1/sqrt(fanIn)). 'he-normal': weights N(0, sqrt(2 / fanIn)) (He et al. 2015, which keeps the
+ * activations' scale through ReLUs), biases 0.
+ */
+export type Initialisation = 'paper' | 'kaiming-uniform' | 'he-normal';
 
 const TOWER_NAMES = ['a', 'b'];
 
@@ -73,6 +77,11 @@ export function initialValues(spec: ParameterSpec, scheme: Initialisation, rng: 
   if (scheme === 'paper') {
     if (spec.kind === 'bias') values.fill(spec.paperBiasOne ? 1 : 0);
     else for (let i = 0; i < size; i++) values[i] = rng.normal(0, 0.01);
+  } else if (scheme === 'he-normal') {
+    if (spec.kind === 'weight') {
+      const std = Math.sqrt(2 / spec.fanIn);
+      for (let i = 0; i < size; i++) values[i] = rng.normal(0, std);
+    }
   } else {
     const bound = 1 / Math.sqrt(spec.fanIn);
     for (let i = 0; i < size; i++) values[i] = (rng.uniform() * 2 - 1) * bound;
