@@ -56,7 +56,7 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
         const optimizer = createOptimizer(recipe('paper', options.preset).optimizer, model.variables());
         const b = options.batchSize;
         const x = tf.randomNormal([b, config.cropSize, config.cropSize, 3]) as tf.Tensor4D;
-        const labels = tf.oneHot(tf.tensor1d(Array.from({ length: b }, (_, i) => i % config.classes), 'int32'), config.classes);
+        const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: b }, (_, i) => i % config.classes), 'int32'), config.classes));
         const rng = new Rng(0, 'bench');
         const variables = model.variables();
         // A training step as the trainer does it: forward with dropout, backward, SGD update, loss read back.

@@ -41,7 +41,7 @@ describe('the paper model', () => {
     const config = quickConfig(10);
     const model = AlexNet.create(config, 'paper', 1);
     for (const spec of model.specs) {
-      const values = await model.parameter(spec.name).data();
+      const values = (await model.parameter(spec.name).data()) as Float32Array;
       if (spec.kind === 'bias') {
         const one = /^(conv2|conv4|conv5|fc6|fc7)\//.test(spec.name);
         expect(new Set(values), spec.name).toEqual(new Set([one ? 1 : 0]));

@@ -211,7 +211,7 @@ export class Trainer {
         }
         const masks = this.model.dropoutMasks(batchSize, new Rng(seed, 'dropout', this.position.globalStep));
         const x = tf.tensor4d(input, [batchSize, config.cropSize, config.cropSize, 3]);
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
+        const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes));
         let logits: tf.Tensor2D | undefined;
         const { value, grads } = tf.variableGrads(() => {
           const out = this.model.forward(x, { dropoutMasks: masks });
