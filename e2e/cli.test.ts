@@ -91,3 +91,29 @@ describe('alexnet CLI', () => {
     expect(fs.readFileSync(database).readUInt32BE(60)).toBe(999);
   });
 });
+
+describe('a training process killed at random (SIGKILL)', () => {
+  it('shows as interrupted at the next start and resumes from its last checkpoint to completion', async () => {
+    const home = tempHome();
+    const folder = smallDataset(2, 4, 1);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, '--home', home, '--backend', 'cpu', 'train', folder, '--preset', 'quick', '--epochs', '4', '--batch-size', '4'], { stdio: 'ignore' });
+    // Wait for the first checkpoint, then kill without warning.
+    const runs = path.join(home, 'runs');
+    const started = Date.now();
+    const checkpoints = () => (fs.existsSync(runs) ? fs.readdirSync(runs).flatMap((r) => (fs.existsSync(path.join(runs, r, 'checkpoints')) ? fs.readdirSync(path.join(runs, r, 'checkpoints')).filter((f) => f.endsWith('.ckpt')) : [])) : []);
+    while (checkpoints().length === 0 && Date.now() - started < 240_000) await new Promise((r) => setTimeout(r, 200));
+    expect(checkpoints().length).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const listed = alexnet(home, '--json', 'runs');
+    expect(listed.stderr).toMatch(/was interrupted/);
+    const [run] = JSON.parse(listed.stdout) as { id: string; status: string }[];
+    expect(run!.status).toBe('interrupted');
+    const resumed = alexnet(home, '--backend', 'cpu', 'resume', run!.id);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const shown = JSON.parse(alexnet(home, '--json', 'runs', 'show', run!.id).stdout) as { run: { status: string }; epochs: { epoch: number }[] };
+    expect(shown.run.status).toBe('completed');
+    expect(shown.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
+  });
+});

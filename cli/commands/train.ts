@@ -96,14 +96,28 @@ async function follow(context: Context, session: TrainingSession): Promise<numbe
     context.warn('\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
     session.trainer.stop();
   };
+  // Headless control of a running job: `kill -USR1 <pid>` divides the learning rate by 10 (section 5's manual
+  // schedule); `kill -USR2 <pid>` pauses, and again resumes.
+  let paused = false;
+  const onDivide = () => session.trainer.divideLearningRate();
+  const onPause = () => {
+    paused = !paused;
+    if (paused) session.trainer.pause();
+    else session.trainer.resume();
+    context.warn(paused ? '\npaused (send SIGUSR2 again to resume)' : '\nresumed');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGUSR1', onDivide);
+  process.on('SIGUSR2', onPause);
   let result: TrainResult;
   try {
     result = await session.done;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGUSR1', onDivide);
+    process.off('SIGUSR2', onPause);
   }
   if (context.json) process.stdout.write(`${JSON.stringify({ type: 'result', runId: session.runId, ...result })}\n`);
   else context.say(`${result.outcome}: ${result.message}${result.bestTop1Error !== null ? ` Best validation top-1 error ${(result.bestTop1Error * 100).toFixed(1)} %.` : ''}`);
@@ -131,6 +145,7 @@ function printer(context: Context): (event: TrainEvent) => void {
             `recipe ${event.recipe.name}: ${event.recipe.description}`,
         );
         context.say(`${event.trainImages} training and ${event.testImages} test images, ${event.stepsPerEpoch} steps per epoch${event.resumedFrom ? `, resuming at epoch ${event.resumedFrom.epoch + 1} step ${event.resumedFrom.stepInEpoch}` : ''}`);
+        context.say(`process ${process.pid}: Ctrl-C stops with a checkpoint; kill -USR1 ${process.pid} divides the learning rate by 10; kill -USR2 ${process.pid} pauses and resumes`);
         progress = progressLine(`epoch ${(event.resumedFrom?.epoch ?? 0) + 1}/${epochs}`, false);
         break;
       case 'step':
@@ -151,6 +166,10 @@ function printer(context: Context): (event: TrainEvent) => void {
         break;
       case 'learning-rate':
         if (event.reason === 'manual') context.say(`learning rate divided by 10: ${event.learningRate}`);
+        break;
+      case 'paused':
+        progress.done();
+        context.say('paused');
         break;
       default:
         break;
