@@ -17,7 +17,7 @@ function formatSeconds(seconds: number | undefined): string {
 export { formatSeconds };
 
 /** On a terminal the line is redrawn in place; otherwise a line is printed every 10 %. */
-export function progressLine(label: string, quiet: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressLine {
+export function progressLine(label: string, quiet: boolean, unit = 'items', stream: NodeJS.WriteStream = process.stderr): ProgressLine {
   const tty = Boolean(stream.isTTY);
   const started = Date.now();
   let lastDecile = -1;
@@ -36,12 +36,12 @@ export function progressLine(label: string, quiet: boolean, stream: NodeJS.Write
         const width = 24;
         const filled = Math.round(fraction * width);
         const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-        stream.write(`\r${label} [${bar}] ${done}/${total} ${rate.toFixed(1)}/s ETA ${formatSeconds(eta)} ${text}`.slice(0, (stream.columns ?? 120) - 1).padEnd(Math.min(119, (stream.columns ?? 120) - 1)));
+        stream.write(`\r${label} [${bar}] ${done}/${total} ${rate.toFixed(1)} ${unit}/s ETA ${formatSeconds(eta)} ${text}`.slice(0, (stream.columns ?? 120) - 1).padEnd(Math.min(119, (stream.columns ?? 120) - 1)));
       } else {
         const decile = Math.floor(fraction * 10);
         if (decile === lastDecile) return;
         lastDecile = decile;
-        stream.write(`${label}: ${done}/${total} (${Math.round(fraction * 100)} %) ${rate.toFixed(1)}/s ETA ${formatSeconds(eta)} ${text}\n`);
+        stream.write(`${label}: ${done}/${total} (${Math.round(fraction * 100)} %) ${rate.toFixed(1)} ${unit}/s ETA ${formatSeconds(eta)} ${text}\n`);
       }
     },
     done(text = '') {

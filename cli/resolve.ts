@@ -28,7 +28,7 @@ export async function importWithProgress(
   folder: string,
   options: { testFraction?: number; seed?: number; name?: string } = {},
 ): Promise<Dataset> {
-  const progress = progressLine('import', context.json);
+  const progress = progressLine('import', context.json, 'files');
   const dataset = await importDataset(path.resolve(folder), context.workspace.datasets, {
     ...options,
     onProgress: (p) => {

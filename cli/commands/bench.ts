@@ -20,9 +20,9 @@ type WithContext = (action: (context: Context, ...args: never[]) => Promise<numb
 
 interface BenchOptions {
   preset: 'paper' | 'quick';
-  batchSize: number;
-  steps: number;
-  warmup: number;
+  batchSize?: number;
+  steps?: number;
+  warmup?: number;
   classes: number;
   importFolder?: string;
   database: number;
@@ -41,20 +41,27 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
     .command('bench')
     .description('measure training and forward images/s, import images/s and neighbour query time on this backend')
     .option('--preset <preset>', 'paper (the benchmark of record) or quick', choiceOption('Preset', ['paper', 'quick'] as const), 'paper')
-    .option('--batch-size <n>', 'images per step (the reference uses 128)', integerOption('Batch size', 1, 4096), 128)
-    .option('--steps <n>', 'timed steps', integerOption('Steps', 1, 10_000), 20)
-    .option('--warmup <n>', 'untimed steps first', integerOption('Warm-up', 0, 1000), 5)
+    .option('--batch-size <n>', 'images per step (default 128 as the reference; 8 without a hardware GPU)', integerOption('Batch size', 1, 4096))
+    .option('--steps <n>', 'timed steps (default 20; 3 without a hardware GPU)', integerOption('Steps', 1, 10_000))
+    .option('--warmup <n>', 'untimed steps first (default 5; 1 without a hardware GPU)', integerOption('Warm-up', 0, 1000))
     .option('--classes <n>', 'outputs of fc8 (the reference uses 1000)', integerOption('Classes', 2, 100_000), 1000)
     .option('--import-folder <folder>', 'folder to time the import on (default: the embedded demo dataset)')
     .option('--database <n>', 'feature vectors searched in the neighbour benchmark', integerOption('Database', 1, 10_000_000), 10_000)
     .action(
-      withContext(async (context: Context, options: BenchOptions) => {
+      withContext(async (context: Context, given: BenchOptions) => {
+        let options = given;
         const backend = await context.backend();
-        const results: Record<string, number | string> = { backend: backend.name, device: backend.device, preset: options.preset, batch: options.batchSize };
+        // Batch 128 of the paper's model takes minutes per step on a CPU or a software adapter: measure less there.
+        const hardware = backend.name !== 'cpu' && !backend.notice;
+        options = { ...options, batchSize: options.batchSize ?? (hardware ? 128 : 8), steps: options.steps ?? (hardware ? 20 : 3), warmup: options.warmup ?? (hardware ? 5 : 1) };
+        if (!hardware) context.warn(`bench: no hardware GPU, so batch ${options.batchSize}, ${options.steps} timed steps (set --batch-size and --steps to change)`);
+        const steps = options.steps!;
+        const warmup = options.warmup!;
+        const results: Record<string, number | string> = { backend: backend.name, device: backend.device, preset: options.preset, batch: options.batchSize! };
         const config = options.preset === 'paper' ? paperConfig(options.classes) : quickConfig(options.classes);
         const model = AlexNet.create(config, 'paper', 0);
         const optimizer = createOptimizer(recipe('paper', options.preset).optimizer, model.variables());
-        const b = options.batchSize;
+        const b = options.batchSize!;
         const x = tf.randomNormal([b, config.cropSize, config.cropSize, 3]) as tf.Tensor4D;
         const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: b }, (_, i) => i % config.classes), 'int32'), config.classes));
         const rng = new Rng(0, 'bench');
@@ -75,10 +82,10 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
           await logits.data();
           logits.dispose();
         };
-        context.warn(`bench: ${options.preset} model, batch ${b}, ${options.warmup} warm-up + ${options.steps} timed steps`);
-        const trainSeconds = await time(options.warmup, options.steps, trainStep);
+        context.warn(`bench: ${options.preset} model, batch ${b}, ${warmup} warm-up + ${steps} timed steps`);
+        const trainSeconds = await time(warmup, steps, trainStep);
         results.train_img_s = Math.round((b / trainSeconds) * 10) / 10;
-        const forwardSeconds = await time(Math.min(3, options.warmup), options.steps, forward);
+        const forwardSeconds = await time(Math.min(3, warmup), steps, forward);
         results.fwd_img_s = Math.round((b / forwardSeconds) * 10) / 10;
         results.tensors_after = tf.memory().numTensors;
         tf.dispose([x, labels]);

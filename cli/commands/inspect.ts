@@ -49,7 +49,7 @@ export function registerInspectCommands(program: Command, withContext: WithConte
         withRun(context, reference, async (loaded) => {
           const entries = loaded.dataset.entries(options.split);
           if (entries.length === 0) throw usageError(`The ${options.split} split of dataset '${loaded.dataset.manifest.name}' is empty.`);
-          const progress = progressLine('evaluate', context.json);
+          const progress = progressLine('evaluate', context.json, 'images');
           const result = await evaluate(loaded.model, loaded.source, entries, loaded.transform, {
             crops: options.crops,
             onProgress: (done, total) => progress.update(done, total),

@@ -129,7 +129,7 @@ const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 /** Prints events: NDJSON with --json, otherwise a progress line per epoch and a summary line per epoch. */
 function printer(context: Context): (event: TrainEvent) => void {
-  let progress = progressLine('epoch 1', context.json);
+  let progress = progressLine('epoch 1', context.json, 'steps');
   let epochs = 0;
   return (event) => {
     if (context.json) {
@@ -146,7 +146,7 @@ function printer(context: Context): (event: TrainEvent) => void {
         );
         context.say(`${event.trainImages} training and ${event.testImages} test images, ${event.stepsPerEpoch} steps per epoch${event.resumedFrom ? `, resuming at epoch ${event.resumedFrom.epoch + 1} step ${event.resumedFrom.stepInEpoch}` : ''}`);
         context.say(`process ${process.pid}: Ctrl-C stops with a checkpoint; kill -USR1 ${process.pid} divides the learning rate by 10; kill -USR2 ${process.pid} pauses and resumes`);
-        progress = progressLine(`epoch ${(event.resumedFrom?.epoch ?? 0) + 1}/${epochs}`, false);
+        progress = progressLine(`epoch ${(event.resumedFrom?.epoch ?? 0) + 1}/${epochs}`, false, 'steps');
         break;
       case 'step':
         progress.update(event.stepInEpoch, event.stepsPerEpoch, `loss ${event.loss.toFixed(3)} ${event.imagesPerSecond.toFixed(1)} img/s run ETA ${formatSeconds(event.etaSeconds)}`);
@@ -158,7 +158,7 @@ function printer(context: Context): (event: TrainEvent) => void {
             `test top-1 ${percent(event.validationTop1Error)}  top-5 ${percent(event.validationTop5Error)}  lr ${event.learningRate.toExponential(0)}  ` +
             `${event.imagesPerSecond.toFixed(1)} img/s  ${event.seconds.toFixed(0)} s${event.learningRateDropped ? '  (learning rate divided by 10)' : ''}`,
         );
-        progress = progressLine(`epoch ${event.epoch + 1}/${epochs}`, false);
+        progress = progressLine(`epoch ${event.epoch + 1}/${epochs}`, false, 'steps');
         break;
       case 'notice':
         progress.done();
