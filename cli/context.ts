@@ -23,6 +23,9 @@ export interface Context {
   close(): void;
 }
 
+/** The backend notice is printed once per process (the demo runs several commands in one). */
+let announced = false;
+
 export function openContext(options: GlobalOptions): Context {
   const workspace = openWorkspace(options.home);
   const log = RunLog.open(workspace.database);
@@ -37,8 +40,11 @@ export function openContext(options: GlobalOptions): Context {
     backend() {
       backend ??= selectBackend(options.backend).then(
         (info) => {
-          if (info.notice) context.warn(`notice: ${info.notice}`);
-          if (!json) process.stderr.write(`backend: ${info.name} on ${info.device}\n`);
+          if (!announced) {
+            if (info.notice) context.warn(`notice: ${info.notice}`);
+            if (!json) process.stderr.write(`backend: ${info.name} on ${info.device}\n`);
+            announced = true;
+          }
           return info;
         },
         (error: Error) => {
