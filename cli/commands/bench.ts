@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { importDataset } from '../../core/dataset/import';
 import { nearestNeighboursTf } from '../../core/inspect/neighbours';
+import { bufferLimitBytes } from '../../core/backend/backend';
 import { AlexNet } from '../../core/model/alexnet';
+import { checkBufferLimit } from '../../core/model/buffers';
 import { paperConfig, quickConfig } from '../../core/model/config';
 import { Rng } from '../../core/random/rng';
 import { createOptimizer } from '../../core/train/optimizer';
@@ -59,6 +61,7 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
         const warmup = options.warmup!;
         const results: Record<string, number | string> = { backend: backend.name, device: backend.device, preset: options.preset, batch: options.batchSize! };
         const config = options.preset === 'paper' ? paperConfig(options.classes) : quickConfig(options.classes);
+        checkBufferLimit(config, options.batchSize!, bufferLimitBytes(), backend.device);
         const model = AlexNet.create(config, 'paper', 0);
         const optimizer = createOptimizer(recipe('paper', options.preset).optimizer, model.variables());
         const b = options.batchSize!;

@@ -94,3 +94,13 @@ export async function selectBackend(request: BackendRequest): Promise<BackendInf
   if (request === 'webgpu') throw new Error(`Backend 'webgpu' is not available: ${result}.`);
   return useCpu(`No GPU backend: ${result}. Falling back to the CPU, which is much slower.`);
 }
+
+/**
+ * The largest buffer one WebGPU binding may hold on the device in use (tfjs asks for the adapter's own limit), or
+ * undefined on backends without such a limit. Software adapters allow 128 MiB, less than the paper's fc6 weights.
+ */
+export function bufferLimitBytes(): number | undefined {
+  if (tf.getBackend() !== 'webgpu') return undefined;
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  return device?.limits.maxStorageBufferBindingSize;
+}

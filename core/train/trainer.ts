@@ -5,7 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../dataset/dataset';
 import type { ImageEntry } from '../dataset/types';
 import { evaluate } from '../evaluate/evaluate';
+import { bufferLimitBytes } from '../backend/backend';
 import { AlexNet } from '../model/alexnet';
+import { checkBufferLimit } from '../model/buffers';
 import type { ModelConfig } from '../model/config';
 import { Rng } from '../random/rng';
 import { imageRng, NO_SHIFT, pcaShift, randomCrop, writeCrop, type InputTransform } from './augment';
@@ -76,6 +78,7 @@ export class Trainer {
     if (config.classes !== dataset.labels.length) {
       throw new Error(`The model has ${config.classes} outputs but dataset '${dataset.manifest.name}' has ${dataset.labels.length} classes.`);
     }
+    checkBufferLimit(config, recipe.batchSize, bufferLimitBytes());
     this.train = dataset.entries('train');
     this.test = dataset.entries('test');
     if (this.train.length === 0) throw new Error(`Dataset '${dataset.manifest.name}' has no training images.`);

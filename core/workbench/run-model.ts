@@ -1,7 +1,9 @@
 // Loads a finished or interrupted run for looking inside it: its dataset, its newest checkpoint's weights, its inputs.
 import type { Dataset } from '../dataset/dataset';
 import { openDataset } from '../dataset/dataset';
+import { bufferLimitBytes } from '../backend/backend';
 import { AlexNet } from '../model/alexnet';
+import { checkBufferLimit } from '../model/buffers';
 import type { RunLog, RunRow } from '../runlog/run-log';
 import type { InputTransform } from '../train/augment';
 import { readCheckpoint } from '../train/checkpoint';
@@ -29,6 +31,7 @@ export function loadRun(log: RunLog, runId: string): LoadedRun {
   if (!datasetRow) throw new Error(`The dataset '${run.datasetId}' of run '${runId}' is not in the run log.`);
   const dataset = openDataset(datasetRow.dir);
   const contents = readCheckpoint(checkpoint);
+  checkBufferLimit(contents.config, 1, bufferLimitBytes());
   const model = new AlexNet(contents.config, contents.weights);
   const source = new ImageSource(dataset, contents.config.imageSize);
   const transform: InputTransform = {
