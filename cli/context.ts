@@ -66,3 +66,6 @@ export function openContext(options: GlobalOptions): Context {
   for (const run of interrupted) context.warn(`notice: run ${run.id} was interrupted (its process ended); resume it with 'alexnet resume ${run.id}'.`);
   return context;
 }
+
+/** Wraps a command's action: opens the context, runs the action, closes the context, records the exit code. */
+export type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;

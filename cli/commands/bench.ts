@@ -14,11 +14,9 @@ import { paperConfig, quickConfig } from '../../core/model/config';
 import { Rng } from '../../core/random/rng';
 import { createOptimizer } from '../../core/train/optimizer';
 import { recipe } from '../../core/train/recipe';
-import type { Context } from '../context';
+import type { Context, WithContext } from '../context';
 import { choiceOption, integerOption } from '../errors';
 import { DEMO_DATASET } from './demo';
-
-type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
 interface BenchOptions {
   preset: 'paper' | 'quick';

@@ -2,11 +2,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { ImportReport } from '../../core/dataset/types';
-import type { Context } from '../context';
+import type { Context, WithContext } from '../context';
 import { CliError, EXIT, integerOption, notFound, numberOption, choiceOption } from '../errors';
 import { importWithProgress, resolveRun } from '../resolve';
-
-type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
 /** The import report in words: counts per class, skipped files and why, conversions, duplicates, leakage. */
 export function describeReport(report: ImportReport): string[] {

@@ -4,11 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import type { Context } from '../context';
+import type { Context, WithContext } from '../context';
 import { integerOption } from '../errors';
 import { resolveDataset } from '../resolve';
-
-type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
 /** The embedded demo dataset: six Caltech 101 classes (CC BY 4.0), see its README. */
 export const DEMO_DATASET = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'demo-dataset');

@@ -8,12 +8,10 @@ import { storeTrainingFeatures } from '../../core/workbench/features';
 import { neighbours, predict, queryPixels, type Query } from '../../core/workbench/lookup';
 import { loadRun, type LoadedRun } from '../../core/workbench/run-model';
 import { runDirectory } from '../../core/workspace';
-import type { Context } from '../context';
+import type { Context, WithContext } from '../context';
 import { choiceOption, integerOption, notFound, usageError } from '../errors';
 import { progressLine } from '../progress';
 import { resolveRun } from '../resolve';
-
-type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
 const CROPS = ['centre', 'ten'] as const;
 const percent = (x: number) => `${(x * 100).toFixed(1)} %`;

@@ -5,12 +5,10 @@ import type { TrainEvent } from '../../core/train/events';
 import type { TrainResult } from '../../core/train/trainer';
 import { resumeTraining, startTraining, type TrainingSession } from '../../core/workbench/training';
 import { openDataset } from '../../core/dataset/dataset';
-import type { Context } from '../context';
+import type { Context, WithContext } from '../context';
 import { choiceOption, CliError, EXIT, integerOption, numberOption } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset, resolveRun } from '../resolve';
-
-type WithContext = (action: (context: Context, ...args: never[]) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
 const PRESETS = ['paper', 'quick'] as const;
 
