@@ -1,5 +1,6 @@
 // Controlling a run: dividing the learning rate by hand, pausing and resuming, and stopping at once on divergence.
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendInfo } from '../core/backend/backend';
 import type { Dataset } from '../core/dataset/dataset';
@@ -73,5 +74,21 @@ describe('run control on the CPU backend', () => {
       for (const values of contents.weights.values()) expect(values.every(Number.isFinite)).toBe(true);
     }
     expect(last === undefined || Number.isFinite((last as { loss: number }).loss)).toBe(true);
+  });
+
+  it('marks a run failed, with the reason, when a checkpoint cannot be written', async () => {
+    let blocked = false;
+    const session = startTraining(workspace, log, backend, { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: 1, batchSize: 4 }, seed: 2 }, (e) => {
+      if (e.type === 'step' && !blocked) {
+        // A file where the checkpoint folder should go: the write at the epoch's end fails.
+        fs.writeFileSync(path.join(workspace.runs, session.runId, 'checkpoints'), 'in the way');
+        blocked = true;
+      }
+    });
+    await expect(session.done).rejects.toThrow();
+    const run = log.getRun(session.runId)!;
+    expect(run.status).toBe('failed');
+    expect(run.statusDetail).toMatch(/^Training failed: .*resume when the cause is fixed/);
+    expect(log.notices(session.runId).map((n) => n.code)).toContain('failed');
   });
 });

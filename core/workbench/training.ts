@@ -80,7 +80,7 @@ export function startTraining(
     ...(request.maxSteps !== undefined ? { maxSteps: request.maxSteps } : {}),
     onEvent: wire(log, runId, backend, onEvent),
   });
-  return { runId, trainer, done: finish(trainer, request.dataset, runDir, onEvent) };
+  return { runId, trainer, done: finish(log, runId, trainer, request.dataset, runDir, onEvent) };
 }
 
 /** Continues an interrupted or stopped run from its newest checkpoint. */
@@ -110,7 +110,7 @@ export function resumeTraining(
     onEvent: wire(log, runId, backend, onEvent),
   });
   log.addNotice({ runId, level: 'info', code: 'resumed', message: `Resumed from '${checkpoint}' on ${backend.name} (${backend.device}).` });
-  return { runId, trainer, done: finish(trainer, dataset, runDir, onEvent) };
+  return { runId, trainer, done: finish(log, runId, trainer, dataset, runDir, onEvent) };
 }
 
 /** The newest checkpoint file of a run that still exists on disk. */
@@ -129,9 +129,18 @@ function wire(log: RunLog, runId: string, backend: BackendInfo, onEvent?: TrainL
   };
 }
 
-async function finish(trainer: Trainer, dataset: Dataset, runDir: string, onEvent?: TrainListener): Promise<TrainResult> {
+async function finish(log: RunLog, runId: string, trainer: Trainer, dataset: Dataset, runDir: string, onEvent?: TrainListener): Promise<TrainResult> {
   try {
-    const result = await trainer.run();
+    let result: TrainResult;
+    try {
+      result = await trainer.run();
+    } catch (error) {
+      // An unexpected failure (disk full, device lost): the run is marked failed, its checkpoints stay resumable.
+      const message = `Training failed: ${(error as Error).message}. The last checkpoint is kept; resume when the cause is fixed.`;
+      log.updateRun(runId, { status: 'failed', statusDetail: message, pid: null, finishedAt: new Date().toISOString() });
+      log.addNotice({ runId, level: 'error', code: 'failed', message });
+      throw error;
+    }
     if (result.outcome === 'completed') {
       await storeTrainingFeatures(trainer.network, dataset, runDir, trainer.inputScale);
       onEvent?.({ type: 'notice', level: 'info', code: 'features', message: `Stored fc7 features of ${dataset.entries('train').length} training images.` });
