@@ -29,7 +29,9 @@ describe('diagnose', () => {
     expect(d?.message).toMatch(/100 % of fc7's units/);
   });
 
-  it('recognises a first epoch far above chance', () => {
+  it('recognises a first epoch far above chance, but not a noisy one with few classes', () => {
     expect(diagnose([epoch(1, 6.6)], 10, 'paper')?.code).toBe('loss-exploded');
+    expect(diagnose([epoch(1, 1.19)], 2, 'small-data')).toBeUndefined();
+    expect(diagnose([epoch(1, 1.86)], 6, 'small-data')).toBeUndefined();
   });
 });
