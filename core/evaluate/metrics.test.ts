@@ -1,86 +1,129 @@
-// Checks softmax, cross-entropy, top-k, error rates, the confusion matrix and ten-crop averaging against brute force.
+// Checks softmax, cross-entropy, top-k and the top-1/top-5 error rates against brute-force float64 references.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../random/rng';
-import { accuracy, confusionMatrix, perClassAccuracy } from './confusion';
 import { crossEntropy, errorRates, softmax, topK } from './metrics';
-import { averageTenCrop, centreCropOffset, cropImage, tenCropOffsets } from './ten-crop';
 
-describe('metrics', () => {
-  const rng = new Rng(1);
-  const classes = 7;
-  const rows = 50;
-  const logits = Float32Array.from({ length: rows * classes }, () => rng.normal(0, 3));
-  const labels = Array.from({ length: rows }, () => rng.integer(classes));
+/** Random [rows, classes] scores; with `levels`, drawn from that many values so that ties are common. */
+function randomScores(rng: Rng, rows: number, classes: number, levels?: number): Float32Array {
+  return Float32Array.from({ length: rows * classes }, () => (levels ? rng.integer(levels) / levels : rng.normal(0, 4)));
+}
 
-  it('softmax rows sum to 1 and preserve order; cross-entropy is the mean of -log p', () => {
+/** A row's classes by a plain stable sort: higher score first, and (the sort being stable) the lower label on a tie. */
+function sortedLabels(scores: ArrayLike<number>, row: number, classes: number): number[] {
+  return Array.from({ length: classes }, (_, c) => c).sort((a, b) => scores[row * classes + b]! - scores[row * classes + a]!);
+}
+
+describe('softmax', () => {
+  it('equals 1 / sum_j exp(z_j - z_c) in float64, row by row, even for logits near 1000', () => {
+    const rng = new Rng(1, 'softmax');
+    const classes = 9;
+    const rows = 40;
+    const logits = randomScores(rng, rows, classes);
+    for (let i = 0; i < classes; i++) logits[i] = 1000 + i; // exp(1000) overflows a naive implementation
     const p = softmax(logits, classes);
-    let ce = 0;
     for (let r = 0; r < rows; r++) {
-      const row = Array.from(p.subarray(r * classes, (r + 1) * classes));
-      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
-      ce -= Math.log(row[labels[r]!]!);
+      for (let c = 0; c < classes; c++) {
+        let sum = 0;
+        for (let j = 0; j < classes; j++) sum += Math.exp(logits[r * classes + j]! - logits[r * classes + c]!);
+        expect(p[r * classes + c]).toBeCloseTo(1 / sum, 7);
+      }
     }
-    expect(crossEntropy(logits, classes, labels)).toBeCloseTo(ce / rows, 4);
     expect(Array.from(softmax([1000, 1000], 2))).toEqual([0.5, 0.5]);
+    expect(Array.from(softmax([-1000, 0, -1000], 3))[1]).toBe(1);
   });
 
-  it('error rates agree with sorting each row (brute force)', () => {
-    let wrong1 = 0;
-    let wrong5 = 0;
+  it('refuses scores that are not whole rows', () => {
+    expect(() => softmax([1, 2, 3], 2)).toThrow(/3 values.*rows of 2 classes/);
+    expect(() => softmax([1, 2], 0)).toThrow(/Class count 0/);
+  });
+});
+
+describe('cross-entropy', () => {
+  it('is the mean of log sum_j exp(z_j - z_label) (the negative log-likelihood), without overflow', () => {
+    const rng = new Rng(2, 'cross-entropy');
+    const classes = 6;
+    const rows = 30;
+    const logits = randomScores(rng, rows, classes);
+    for (let i = 0; i < classes; i++) logits[5 * classes + i] = logits[5 * classes + i]! + 900;
+    const labels = Int32Array.from({ length: rows }, () => rng.integer(classes));
+    let want = 0;
     for (let r = 0; r < rows; r++) {
-      const order = Array.from({ length: classes }, (_, c) => c).sort((a, b) => logits[r * classes + b]! - logits[r * classes + a]!);
-      if (order[0] !== labels[r]) wrong1++;
-      if (!order.slice(0, 5).includes(labels[r]!)) wrong5++;
+      let sum = 0;
+      for (let j = 0; j < classes; j++) sum += Math.exp(logits[r * classes + j]! - logits[r * classes + labels[r]!]!);
+      want += Math.log(sum);
     }
-    const rates = errorRates(logits, classes, labels);
-    expect(rates.top1Error).toBeCloseTo(wrong1 / rows, 12);
-    expect(rates.top5Error).toBeCloseTo(wrong5 / rows, 12);
-    expect(topK(logits, classes, 3)[0]!.map((t) => t.label)).toEqual(Array.from({ length: classes }, (_, c) => c).sort((a, b) => logits[b]! - logits[a]!).slice(0, 3));
+    expect(crossEntropy(logits, classes, labels)).toBeCloseTo(want / rows, 10);
+    // -log softmax(1000, 0)[1] = 1000 + log(1 + e^-1000) = 1000.
+    expect(crossEntropy([1000, 0], 2, [1])).toBeCloseTo(1000, 10);
+    expect(crossEntropy([0, 0, 0, 0], 4, [3])).toBeCloseTo(Math.log(4), 12);
   });
 
-  it('counts ties against the label, and uses min(5, classes) for top-5', () => {
+  it('refuses labels that do not match the rows', () => {
+    expect(() => crossEntropy([0, 1, 2, 3], 2, [0])).toThrow(/1 labels for 2 rows/);
+    expect(() => crossEntropy([0, 1], 2, [2])).toThrow(/Label 2 of row 0 is outside 0..1/);
+    expect(() => crossEntropy([0, 1], 2, [0.5])).toThrow(/Label 0.5/);
+  });
+});
+
+describe('topK', () => {
+  it('equals a stable full sort of each row, ties included, for every k', () => {
+    const rng = new Rng(3, 'top-k');
+    for (const [classes, levels] of [[10, undefined], [10, 3], [4, 2], [1, undefined]] as const) {
+      const rows = 25;
+      const scores = randomScores(rng, rows, classes, levels);
+      for (const k of [1, 3, 5, classes, classes + 4]) {
+        const found = topK(scores, classes, k);
+        expect(found).toHaveLength(rows);
+        for (let r = 0; r < rows; r++) {
+          const want = sortedLabels(scores, r, classes).slice(0, k).map((label) => ({ label, probability: scores[r * classes + label]! }));
+          expect(found[r]).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it('breaks ties by the lower label and ranks NaN last', () => {
+    expect(topK([0.2, 0.4, 0.4, 0.0], 4, 3)[0]!.map((t) => t.label)).toEqual([1, 2, 0]);
+    expect(topK([NaN, 1, NaN, 0], 4, 4)[0]!.map((t) => t.label)).toEqual([1, 3, 0, 2]);
+  });
+
+  it('refuses k below 1', () => {
+    expect(() => topK([1, 2], 2, 0)).toThrow(/k 0 is not allowed/);
+  });
+});
+
+describe('error rates (section 6)', () => {
+  it('agree with ranking each row by a full sort, with ties and fewer than 5 classes', () => {
+    const rng = new Rng(4, 'error-rates');
+    for (const [classes, levels] of [[12, undefined], [12, 4], [7, 2], [3, 2], [1, undefined]] as const) {
+      const rows = 200;
+      const scores = randomScores(rng, rows, classes, levels);
+      const labels = Array.from({ length: rows }, () => rng.integer(classes));
+      let wrong1 = 0;
+      let wrong5 = 0;
+      for (let r = 0; r < rows; r++) {
+        const order = sortedLabels(scores, r, classes);
+        if (order[0] !== labels[r]) wrong1++;
+        if (!order.slice(0, 5).includes(labels[r]!)) wrong5++;
+      }
+      const rates = errorRates(scores, classes, labels);
+      expect(rates.count).toBe(rows);
+      expect(rates.top1Error).toBe(wrong1 / rows);
+      expect(rates.top5Error).toBe(wrong5 / rows);
+      if (classes <= 5) expect(rates.top5Error).toBe(0);
+    }
+  });
+
+  it('counts a tie against a label that topK ranks after it', () => {
     expect(errorRates([1, 1, 1], 3, [2]).top1Error).toBe(1);
     expect(errorRates([1, 1, 1], 3, [0]).top1Error).toBe(0);
-    expect(errorRates([0.1, 0.2, 0.7], 3, [0]).top5Error).toBe(0);
-  });
-});
-
-describe('confusion matrix', () => {
-  it('counts (true, predicted) pairs and derives per-class accuracy', () => {
-    const m = confusionMatrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 4);
-    expect(m).toEqual([[1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 2, 0], [0, 0, 0, 0]]);
-    expect(perClassAccuracy(m)).toEqual([0.5, 1, 2 / 3, null]);
-    expect(accuracy(m)).toBeCloseTo(4 / 6, 12);
-    expect(() => confusionMatrix([5], [0], 4)).toThrow(/outside 0..3/);
-  });
-});
-
-describe('ten crops (section 4.1)', () => {
-  it("takes the centre, the four corners and their reflections of 227 from 256", () => {
-    expect(centreCropOffset(256, 227)).toBe(14);
-    expect(tenCropOffsets(256, 227).map((o) => [o.top, o.left, o.flip])).toEqual([
-      [14, 14, false], [0, 0, false], [0, 29, false], [29, 0, false], [29, 29, false],
-      [14, 14, true], [0, 0, true], [0, 29, true], [29, 0, true], [29, 29, true],
-    ]);
+    // Six classes tied: the label with index 5 is sixth, outside the top 5.
+    expect(errorRates([1, 1, 1, 1, 1, 1], 6, [5]).top5Error).toBe(1);
+    expect(errorRates([1, 1, 1, 1, 1, 1], 6, [4]).top5Error).toBe(0);
   });
 
-  it('crops and reflects pixel by pixel', () => {
-    const size = 6;
-    const src = Uint8Array.from({ length: size * size * 3 }, (_, i) => i % 251);
-    const crop = cropImage(src, size, 1, 2, 3, true);
-    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) for (let c = 0; c < 3; c++) {
-      expect(crop[(y * 3 + x) * 3 + c]).toBe(src[((1 + y) * size + 2 + (2 - x)) * 3 + c]);
-    }
-  });
-
-  it('averages the ten softmax outputs of each image', () => {
-    const classes = 3;
-    const p = Float32Array.from({ length: 2 * 10 * classes }, (_, i) => (i % 7) / 10);
-    const avg = averageTenCrop(p, classes);
-    for (let img = 0; img < 2; img++) for (let c = 0; c < classes; c++) {
-      let s = 0;
-      for (let k = 0; k < 10; k++) s += p[(img * 10 + k) * classes + c]!;
-      expect(avg[img * classes + c]).toBeCloseTo(s / 10, 6);
-    }
+  it('is NaN with no rows, and refuses a label per row missing', () => {
+    expect(errorRates([], 3, [])).toEqual({ top1Error: NaN, top5Error: NaN, count: 0 });
+    expect(() => errorRates([1, 2, 3], 3, [0, 1])).toThrow(/2 labels for 1 rows/);
   });
 });

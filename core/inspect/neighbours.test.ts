@@ -1,0 +1,169 @@
+// Checks exact nearest neighbours, on the CPU and through tfjs, against a plain float64 brute force written here.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../random/rng';
+import { nearestNeighbours, nearestNeighboursTf, rawPixelNeighbours, type Neighbour } from './neighbours';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** Every distance in float64, sorted by (distance, index), minus exclusions: the reference. */
+function bruteForce(queries: Float32Array, database: Float32Array, dimension: number, k: number, exclude?: (q: number, i: number) => boolean): Neighbour[][] {
+  const answers: Neighbour[][] = [];
+  for (let q = 0; q < queries.length / dimension; q++) {
+    const all: Neighbour[] = [];
+    for (let i = 0; i < database.length / dimension; i++) {
+      if (exclude?.(q, i)) continue;
+      let s = 0;
+      for (let d = 0; d < dimension; d++) s += (queries[q * dimension + d]! - database[i * dimension + d]!) ** 2;
+      all.push({ index: i, distance: Math.sqrt(s) });
+    }
+    answers.push(all.sort((a, b) => a.distance - b.distance || a.index - b.index).slice(0, k));
+  }
+  return answers;
+}
+
+/** Non-negative features like fc7 after ReLU, with duplicated rows (exact ties) and queries taken from the database. */
+function data(seed: number, count: number, dimension: number, queryCount: number) {
+  const rng = new Rng(seed, 'neighbours');
+  const database = Float32Array.from({ length: count * dimension }, () => Math.max(0, rng.normal(0.5, 1)));
+  for (const [from, to] of [[0, 7], [0, 150], [3, 4], [20, 21], [20, 22]]) database.copyWithin(to! * dimension, from! * dimension, (from! + 1) * dimension);
+  const queries = Float32Array.from({ length: queryCount * dimension }, () => Math.max(0, rng.normal(0.5, 1)));
+  queries.set(database.subarray(0, dimension), 0); // query 0 is item 0 (and 7 and 150)
+  queries.set(database.subarray(20 * dimension, 21 * dimension), dimension); // query 1 is item 20 (and 21, 22)
+  // Query 2 is item 3, which equals item 4.
+  for (let d = 0; d < dimension; d++) queries[2 * dimension + d] = database[3 * dimension + d]!;
+  return { database, queries };
+}
+
+describe('nearestNeighbours (CPU)', () => {
+  const dimension = 33;
+  const { database, queries } = data(9, 300, dimension, 6);
+
+  it('equals the brute force, with exact ties broken by the lower index', () => {
+    const found = nearestNeighbours(queries, database, dimension, 6);
+    expect(found).toEqual(bruteForce(queries, database, dimension, 6));
+    expect(found[0]!.slice(0, 3)).toEqual([{ index: 0, distance: 0 }, { index: 7, distance: 0 }, { index: 150, distance: 0 }]);
+    expect(found[1]!.slice(0, 3).map((n) => n.index)).toEqual([20, 21, 22]);
+  });
+
+  it('leaves out excluded items, and returns fewer than k when fewer remain', () => {
+    const exclude = (q: number, i: number) => i === q * 20 || (q === 3 && i % 3 !== 0);
+    expect(nearestNeighbours(queries, database, dimension, 8, { exclude })).toEqual(bruteForce(queries, database, dimension, 8, exclude));
+    const small = database.subarray(0, 4 * dimension);
+    expect(nearestNeighbours(queries, small, dimension, 10, { exclude: (_, i) => i === 1 })[5]!.map((n) => n.index).sort()).toEqual([0, 2, 3]);
+  });
+
+  it('refuses rows that do not match the dimension', () => {
+    expect(() => nearestNeighbours(queries.subarray(1), database, dimension, 3)).toThrow(/Queries have 197 values, not a whole number of 33-dimensional rows/);
+    expect(() => nearestNeighbours(queries, database, dimension, 0)).toThrow(/k 0 is not allowed/);
+  });
+});
+
+describe('nearestNeighboursTf (tfjs CPU backend)', () => {
+  const dimension = 33;
+  const { database, queries } = data(10, 400, dimension, 6);
+
+  /** Same indices as the float64 reference, and distances within 1e-9 relative. */
+  function expectSame(found: Neighbour[][], want: Neighbour[][]): void {
+    expect(found.map((list) => list.map((n) => n.index))).toEqual(want.map((list) => list.map((n) => n.index)));
+    found.forEach((list, q) => list.forEach((n, j) => expect(Math.abs(n.distance - want[q]![j]!.distance)).toBeLessThanOrEqual(1e-9 * want[q]![j]!.distance)));
+  }
+
+  it('gives the brute force neighbours and their float64 distances, without leaking tensors', async () => {
+    const before = tf.memory().numTensors;
+    const found = await nearestNeighboursTf(tf, queries, database, dimension, 6);
+    expect(tf.memory().numTensors).toBe(before);
+    expectSame(found, bruteForce(queries, database, dimension, 6));
+    // fp32 distances from ||q||² + ||x||² - 2 q·x would not be 0 for the duplicates; the float64 re-ranking is.
+    expect(found[0]!.slice(0, 3)).toEqual([{ index: 0, distance: 0 }, { index: 7, distance: 0 }, { index: 150, distance: 0 }]);
+  });
+
+  it('stays exact over many small chunks, with exclusions that take most candidates (a second search)', async () => {
+    const before = tf.memory().numTensors;
+    // 2 KiB chunks: a handful of rows each, so candidates come from dozens of chunks.
+    const exclude = (q: number, i: number) => i === q * 20 || (q === 4 && i % 4 !== 0) || (q === 5 && i < 390);
+    for (const k of [1, 5, 12]) {
+      const found = await nearestNeighboursTf(tf, queries, database, dimension, k, { exclude, chunkBytes: 2048 });
+      expectSame(found, bruteForce(queries, database, dimension, k, exclude));
+    }
+    // One big chunk: the exclusions of query 4 leave fewer than k + 16 of its candidates, forcing a second pass.
+    const found = await nearestNeighboursTf(tf, queries, database, dimension, 10, { exclude });
+    expectSame(found, bruteForce(queries, database, dimension, 10, exclude));
+    expect(found[5]).toHaveLength(10);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is exact where fp32 cancellation scrambles the nearest items', async () => {
+    // Every item sits near (30, ..., 30), so ||x||² is about 30000 and fp32 rounds squared distances to ~0.004; twelve
+    // items lie at squared distances 0.0005, 0.0010, ..., 0.0060, which fp32 cannot tell apart.
+    const rng = new Rng(12, 'cancellation');
+    const count = 200;
+    const base = Float32Array.from({ length: dimension }, () => 30 + rng.uniform());
+    const database = new Float32Array(count * dimension);
+    const order = rng.permutation(count);
+    for (let r = 0; r < count; r++) {
+      const scale = r < 12 ? Math.sqrt((0.0005 * (r + 1)) / dimension) : 1 + rng.uniform();
+      for (let d = 0; d < dimension; d++) database[order[r]! * dimension + d] = base[d]! + scale * (rng.uniform() < 0.5 ? -1 : 1);
+    }
+    const want = bruteForce(base, database, dimension, 3);
+    // The data does defeat fp32: its own top 3 differ from the true ones.
+    const fp32 = tf.tidy(() => {
+      const x = tf.tensor2d(database, [count, dimension]);
+      const q = tf.tensor2d(base, [1, dimension]);
+      const squared = tf.sub(tf.add(tf.sum(tf.square(q), 1, true), tf.reshape(tf.sum(tf.square(x), 1), [1, count])), tf.mul(tf.matMul(q, x, false, true), 2));
+      return tf.topk(tf.neg(squared), 3).indices;
+    });
+    expect(Array.from(await fp32.data())).not.toEqual(want[0]!.map((n) => n.index));
+    fp32.dispose();
+    expectSame(await nearestNeighboursTf(tf, base, database, dimension, 3), want);
+  });
+
+  it('handles a database smaller than k + 16 and a block of many queries', async () => {
+    const small = database.subarray(0, 9 * dimension);
+    expectSame(await nearestNeighboursTf(tf, queries, small, dimension, 4), bruteForce(queries, small, dimension, 4));
+    // 120 queries, each excluding itself; a 16 KiB budget makes blocks of 31 queries and chunks of 21 rows.
+    const many = database.subarray(0, 120 * dimension);
+    const found = await nearestNeighboursTf(tf, many, database, dimension, 3, { exclude: (q, i) => q === i, chunkBytes: 1 << 14 });
+    expectSame(found, bruteForce(many, database, dimension, 3, (q, i) => q === i));
+  });
+
+  it('refuses a chunk budget that is too small', async () => {
+    await expect(nearestNeighboursTf(tf, queries, database, dimension, 3, { chunkBytes: 10 })).rejects.toThrow(/Chunk size 10 bytes/);
+  });
+});
+
+describe('rawPixelNeighbours', () => {
+  it('equals the brute force over uint8 pixels, duplicates included', () => {
+    const rng = new Rng(11, 'pixels');
+    const images = Array.from({ length: 40 }, () => Uint8Array.from({ length: 5 * 5 * 3 }, () => rng.integer(256)));
+    images[17] = images[3]!.slice();
+    const query = images[3]!;
+    const found = rawPixelNeighbours(query, (i) => images[i]!, images.length, 5);
+    const want = images
+      .map((image, index) => ({ index, distance: Math.sqrt(image.reduce((s, v, p) => s + (v - query[p]!) ** 2, 0)) }))
+      .sort((a, b) => a.distance - b.distance || a.index - b.index)
+      .slice(0, 5);
+    expect(found).toEqual(want);
+    expect(found.slice(0, 2)).toEqual([{ index: 3, distance: 0 }, { index: 17, distance: 0 }]);
+  });
+
+  it('is exact for the largest distances between 227x227 crops', () => {
+    const pixels = 227 * 227 * 3;
+    const black = new Uint8Array(pixels);
+    const white = new Uint8Array(pixels).fill(255);
+    const almost = white.slice();
+    almost[pixels - 1] = 254; // differs from white by one level in one value: 255² * pixels - (255² - 254²)
+    const found = rawPixelNeighbours(black, (i) => [white, almost][i]!, 2, 2);
+    expect(found).toEqual([
+      { index: 1, distance: Math.sqrt(255 * 255 * (pixels - 1) + 254 * 254) },
+      { index: 0, distance: Math.sqrt(255 * 255 * pixels) },
+    ]);
+  });
+
+  it('refuses images whose size differs from the query', () => {
+    expect(() => rawPixelNeighbours(new Uint8Array(12), () => new Uint8Array(9), 1, 1)).toThrow(/Image 0 has 9 pixel values; the query has 12/);
+  });
+});
