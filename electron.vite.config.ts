@@ -1,13 +1,27 @@
-// Builds the desktop app: main and preload for Electron, the renderer with Svelte.
+// Builds the desktop app into out/: main and preload for Electron, the renderer page with Svelte.
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
+import { defineConfig } from 'electron-vite';
 
-// Absolute entries: a relative 'electron/...' path would be taken for the 'electron' package and externalised.
+// Absolute entries: a bare 'electron/...' path would be taken for the 'electron' package.
 const root = import.meta.dirname;
 
 export default defineConfig({
-  main: { plugins: [externalizeDepsPlugin()], build: { rollupOptions: { input: resolve(root, 'electron/main/index.ts') } } },
-  preload: { plugins: [externalizeDepsPlugin()], build: { rollupOptions: { input: resolve(root, 'electron/preload/index.ts') } } },
-  renderer: { root: resolve(root, 'renderer'), plugins: [svelte()], build: { rollupOptions: { input: resolve(root, 'renderer/index.html') } } },
+  main: {
+    // The package.json dependencies stay outside the bundle (electron-vite's default, spelled out): better-sqlite3,
+    // sharp and webgpu load native .node files that electron-builder unpacks from the asar archive.
+    build: { externalizeDeps: true, rollupOptions: { input: resolve(root, 'electron/main/index.ts') } },
+  },
+  preload: {
+    build: {
+      // A sandboxed preload is one CommonJS script that can require only 'electron': bundle everything else.
+      externalizeDeps: false,
+      rollupOptions: { input: resolve(root, 'electron/preload/index.ts'), output: { format: 'cjs', entryFileNames: '[name].cjs' } },
+    },
+  },
+  renderer: {
+    root: resolve(root, 'renderer'),
+    plugins: [svelte()],
+    build: { rollupOptions: { input: resolve(root, 'renderer/index.html') } },
+  },
 });

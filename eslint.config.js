@@ -1,80 +1,116 @@
-// Lint rules, including the process boundaries of the layout (see README "Layout"): a path says where code runs.
+// Lint rules, with the process boundaries of the layout (see README "Layout"): a path says where its code runs and so
+// what it may import. tools/lint-boundaries.test.ts checks that each boundary rule fires.
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const NODE_BUILTINS = ['assert', 'buffer', 'child_process', 'crypto', 'events', 'fs', 'fs/promises', 'http', 'https', 'net', 'os', 'path', 'process', 'stream', 'url', 'util', 'worker_threads', 'zlib'];
+/** File names are kebab-case; Svelte components and rune modules (*.svelte, *.svelte.ts) are PascalCase. */
+const FILE_NAME = /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+)*$/;
 
-/** File names are kebab-case (Svelte components are PascalCase; migrations start with their number). */
 const fileNameRule = {
-  meta: { type: 'suggestion', schema: [], messages: { name: "File name '{{name}}' is not kebab-case (e.g. 'conv-gradient.ts')." } },
+  meta: {
+    type: 'suggestion',
+    docs: { description: 'File names are kebab-case (STYLE.md "Names and comments").' },
+    schema: [],
+    messages: { name: "File name '{{name}}' is not kebab-case; rename it like 'conv-gradient.ts'." },
+  },
   create(context) {
     const name = context.filename.split(/[\\/]/).pop() ?? '';
-    if (/\.svelte(\.ts)?$/.test(name) || /\.config\.(ts|js)$/.test(name)) return {};
-    return {
-      Program(node) {
-        if (!/^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+)*$/.test(name)) context.report({ node, messageId: 'name', data: { name } });
-      },
-    };
+    if (/\.svelte(\.ts)?$/.test(name) || FILE_NAME.test(name)) return {};
+    return { Program: (node) => context.report({ node, messageId: 'name', data: { name } }) };
   },
 };
 
-const restrict = (patterns, paths = []) => ['error', { paths, patterns }];
+// Node's built-ins by exact name ('fs', 'fs/promises', ...), since a gitignore-style pattern 'path' would also match
+// the app's own './path'; the `node:` forms by regex.
+const nodeModules = (message) => ({
+  paths: builtinModules.filter((name) => !name.startsWith('_')).map((name) => ({ name, message })),
+  patterns: [{ regex: '^node:', message }],
+});
 
-export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'resources/**', '.device/**', 'scratch/**', '**/*.svelte', 'bench/*.py'] },
+/** `{ paths, patterns }` lists merged into the option of @typescript-eslint/no-restricted-imports. */
+function restrict(...parts) {
+  return ['error', { paths: parts.flatMap((part) => part.paths ?? []), patterns: parts.flatMap((part) => part.patterns ?? []) }];
+}
+
+// A package or one of its subpaths.
+const PACKAGE = (name) => `^${name.replace('/', '\\/')}(\\/|$)`;
+// A relative path into one of the app's folders, e.g. '../../electron/main/x' (not the package 'electron/main').
+const FOLDER = (name) => `^\\.\\.?\\/(.*\\/)?${name}\\/`;
+
+export default defineConfig(
+  // scratch/: local experiments, kept out of git by .git/info/exclude. Svelte files need eslint-plugin-svelte (not set up).
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'resources/**', '.device/**', 'scratch/**', '**/*.svelte'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
-    files: ['**/*.ts', '**/*.js'],
-    languageOptions: { globals: { ...globals.node } },
     plugins: { local: { rules: { 'file-name': fileNameRule } } },
     rules: {
       'local/file-name': 'error',
+      // `!` is how a checked index reads under noUncheckedIndexedAccess.
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
   {
-    // The engine runs in plain Node (and its compute part in any page with WebGPU): no UI frameworks, no hosts.
+    files: ['**/*.{js,mjs,cjs,ts}'],
+    ignores: ['renderer/**', 'electron/preload/**'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    // The engine runs in plain Node (and its compute part in any page with WebGPU): no UI framework, no host.
     files: ['core/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrict([
-        { group: ['electron', 'electron/*'], message: 'core/ must not import Electron: the engine runs in plain Node.' },
-        { group: ['svelte', 'svelte/*'], message: 'core/ must not import Svelte: the engine never calls UI code.' },
-        { group: ['**/electron/**', '**/renderer/**', '**/cli/**'], message: 'core/ must not import from a host (electron/, renderer/, cli/).' },
-      ]),
+      '@typescript-eslint/no-restricted-imports': restrict({
+        patterns: [
+          { regex: PACKAGE('electron'), message: 'core/ must not import Electron: the engine runs in plain Node.' },
+          { regex: PACKAGE('svelte'), message: 'core/ must not import Svelte: the engine emits events and never calls UI code.' },
+          { regex: `${FOLDER('electron')}|${FOLDER('renderer')}|${FOLDER('cli')}`, message: 'core/ must not import from a host (electron/, renderer/, cli/): hosts call the engine, not the other way.' },
+        ],
+      }),
     },
   },
   {
-    // The renderer is a browser page: no Node, no Electron, no engine code (types only).
+    // The renderer is a browser page: no Node, no Electron, no native engine packages, and of the engine only types.
     files: ['renderer/**/*.ts'],
-    languageOptions: { globals: { ...globals.browser } },
+    languageOptions: { globals: globals.browser },
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrict([
-        { group: ['node:*', ...NODE_BUILTINS], message: 'renderer/ runs in a browser page: no Node modules.' },
-        { group: ['electron', 'electron/*', 'better-sqlite3', 'sharp', 'webgpu', '@tensorflow/*'], allowTypeImports: true, message: 'renderer/ reaches the engine only through the API in core/api.' },
-        { group: ['**/core/**'], allowTypeImports: true, message: 'renderer/ may import only types from core/.' },
-      ]),
+      '@typescript-eslint/no-restricted-imports': restrict(nodeModules('renderer/ runs in a browser page: no Node modules.'), {
+        patterns: [
+          { regex: `${PACKAGE('electron')}|${PACKAGE('@tensorflow')}|${PACKAGE('better-sqlite3')}|${PACKAGE('sharp')}|${PACKAGE('webgpu')}`, message: 'renderer/ reaches the engine only through window.api.' },
+          { regex: FOLDER('core'), allowTypeImports: true, message: 'renderer/ may import only types from core/ (`import type`).' },
+          { regex: `${FOLDER('electron')}|${FOLDER('cli')}`, message: "renderer/ must not import from electron/ or cli/; window.api's type is HostApi in core/api/contract.ts." },
+        ],
+      }),
     },
   },
   {
-    // The preload script exposes the API and nothing else.
+    // A sandboxed preload script can require only 'electron'; everything else it uses must be a type.
     files: ['electron/preload/**/*.ts'],
+    languageOptions: { globals: globals.browser },
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrict([
-        { group: ['node:*', ...NODE_BUILTINS], message: 'The preload script must not use Node modules.' },
-        { group: ['**/core/**', '!**/core/api/**'], allowTypeImports: true, message: 'The preload script may import only the API contract from core/.' },
-      ]),
+      '@typescript-eslint/no-restricted-imports': restrict({
+        patterns: [{ regex: '^(?!electron(\\/|$))', allowTypeImports: true, message: "The preload script may import only 'electron', and types (`import type`)." }],
+      }),
+    },
+  },
+  {
+    files: ['electron/main/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict({
+        patterns: [{ regex: `${PACKAGE('svelte')}|${FOLDER('renderer')}|${FOLDER('cli')}`, message: 'electron/main serves the API; it does not import UI or CLI code.' }],
+      }),
     },
   },
   {
     files: ['cli/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrict([
-        { group: ['electron', 'electron/*', 'svelte', 'svelte/*', '**/renderer/**', '**/electron/**'], message: 'cli/ is a terminal host: no Electron or UI code.' },
-      ]),
+      '@typescript-eslint/no-restricted-imports': restrict({
+        patterns: [{ regex: `${PACKAGE('electron')}|${PACKAGE('svelte')}|${FOLDER('renderer')}|${FOLDER('electron')}`, message: 'cli/ is a terminal host: no Electron and no UI code.' }],
+      }),
     },
   },
 );

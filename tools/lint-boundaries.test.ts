@@ -1,38 +1,155 @@
-// Checks that the linter enforces the process boundaries and file names: each rule fires on a violation, clean code passes.
+// Checks that the process boundaries are enforced by the tools: each lint rule fires on small in-memory files at
+// virtual paths, clean code passes, and the renderer's type-check stays free of Node and Electron types.
+import path from 'node:path';
 import { ESLint } from 'eslint';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const eslint = new ESLint({ cwd: process.cwd() });
+const root = path.resolve(import.meta.dirname, '..');
+const eslint = new ESLint({ cwd: root });
 
-async function messages(file: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath: file });
-  return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
+/** Lints `code` as if it were the file at `file` (relative to the repository root): 'ruleId: message' per problem. */
+async function problems(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+  return result!.messages.map((m) => `${m.ruleId ?? 'parser'}: ${m.message}`);
 }
 
-describe('process boundaries', () => {
-  it('core/ may not import Electron, Svelte or a host', async () => {
-    expect(await messages('core/train/x-file.ts', "import { app } from 'electron';\nexport const a = app;\n")).toEqual([expect.stringMatching(/core\/ must not import Electron/)]);
-    expect(await messages('core/train/x-file.ts', "import { mount } from 'svelte';\nexport const a = mount;\n")).toEqual([expect.stringMatching(/must not import Svelte/)]);
-    expect(await messages('core/train/x-file.ts', "import { runCli } from '../../cli/main';\nexport const a = runCli;\n")).toEqual([expect.stringMatching(/must not import from a host/)]);
-    expect(await messages('core/train/x-file.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toEqual([]);
+/** A module that imports `name` from `source` and uses it, as a value or as a type. */
+function importing(source: string, kind: 'value' | 'type' = 'value'): string {
+  return kind === 'value' ? `import { name } from '${source}';\nexport const used = name;\n` : `import type { Name } from '${source}';\nexport type Used = Name;\n`;
+}
+
+const restricted = (message: RegExp) => [expect.stringMatching(new RegExp(`^@typescript-eslint/no-restricted-imports: .*${message.source}`))];
+
+describe('core/ (the engine) imports no UI and no host', () => {
+  it.each([
+    ['electron', /must not import Electron/],
+    ['electron/main', /must not import Electron/],
+    ['svelte', /must not import Svelte/],
+    ['svelte/store', /must not import Svelte/],
+    ['../../electron/main/api-handlers', /must not import from a host/],
+    ['../../renderer/src/api-client', /must not import from a host/],
+    ['../../cli/context', /must not import from a host/],
+  ])('refuses %s', async (source, message) => {
+    expect(await problems('core/train/x.ts', importing(source))).toEqual(restricted(message));
   });
 
-  it('renderer/ may not use Node, Electron or the engine, except engine types', async () => {
-    expect(await messages('renderer/src/x-file.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toEqual([expect.stringMatching(/no Node modules/)]);
-    expect(await messages('renderer/src/x-file.ts', "import path from 'path';\nexport const a = path;\n")).toEqual([expect.stringMatching(/no Node modules/)]);
-    expect(await messages('renderer/src/x-file.ts', "import { ipcRenderer } from 'electron';\nexport const a = ipcRenderer;\n")).toEqual([expect.stringMatching(/only through the API/)]);
-    expect(await messages('renderer/src/x-file.ts', "import type { Api } from '../../electron/preload/index';\nexport type A = Api;\n")).toEqual([]);
-    expect(await messages('renderer/src/x-file.ts', "import { AlexNet } from '../../core/model/alexnet';\nexport const a = AlexNet;\n")).toEqual([expect.stringMatching(/only types from core/)]);
-    expect(await messages('renderer/src/x-file.ts', "import type { ModelConfig } from '../../core/model/config';\nexport type A = ModelConfig;\n")).toEqual([]);
+  it('refuses host code even as a type', async () => {
+    expect(await problems('core/train/x.ts', importing('../../renderer/src/api-client', 'type'))).toEqual(restricted(/must not import from a host/));
   });
 
-  it('the preload script imports only the API contract', async () => {
-    expect(await messages('electron/preload/x-file.ts', "import fs from 'node:fs';\nexport const a = fs;\n")).toEqual([expect.stringMatching(/must not use Node modules/)]);
-    expect(await messages('electron/preload/x-file.ts', "import { contextBridge } from 'electron';\nexport const a = contextBridge;\n")).toEqual([]);
+  it('passes Node, packages and its own modules, including names that merely contain a host folder name', async () => {
+    const code = [
+      "import fs from 'node:fs';",
+      "import * as tf from '@tensorflow/tfjs-core';",
+      "import { a } from '../model/config';",
+      "import { b } from './renderer-stats';",
+      'export const used = [fs, tf, a, b];',
+      '',
+    ].join('\n');
+    expect(await problems('core/train/x.ts', code)).toEqual([]);
+  });
+});
+
+describe('renderer/ (a browser page) imports no Node, no Electron, no engine code', () => {
+  it.each([
+    ['node:fs', /no Node modules/],
+    ['fs', /no Node modules/],
+    ['fs/promises', /no Node modules/],
+    ['path', /no Node modules/],
+    ['child_process', /no Node modules/],
+    ['os', /no Node modules/],
+    ['crypto', /no Node modules/],
+    ['electron', /only through window.api/],
+    ['@tensorflow/tfjs-core', /only through window.api/],
+    ['better-sqlite3', /only through window.api/],
+    ['sharp', /only through window.api/],
+    ['webgpu', /only through window.api/],
+    ['../../core/model/alexnet', /only types from core/],
+    ['../../electron/preload/index', /must not import from electron\/ or cli\//],
+  ])('refuses %s', async (source, message) => {
+    expect(await problems('renderer/src/x.ts', importing(source))).toEqual(restricted(message));
   });
 
-  it('file names are kebab-case', async () => {
-    expect(await messages('core/train/BadName.ts', 'export const a = 1;\n')).toEqual([expect.stringMatching(/'BadName.ts' is not kebab-case/)]);
-    expect(await messages('core/runlog/migrations/0002-more.ts', 'export const a = 1;\n')).toEqual([]);
+  it.each([
+    ['node:fs', /no Node modules/],
+    ['electron', /only through window.api/],
+    ['../../electron/preload/index', /must not import from electron\/ or cli\//],
+  ])('refuses %s even as a type (its types would reach the DOM-only type-check)', async (source, message) => {
+    expect(await problems('renderer/src/x.ts', importing(source, 'type'))).toEqual(restricted(message));
+  });
+
+  it('passes types from core/, Svelte and its own modules (also one named like a Node module)', async () => {
+    const code = [
+      "import type { HostApi } from '../../core/api/contract';",
+      "import { mount } from 'svelte';",
+      "import { invoke } from './api-client';",
+      "import { on } from './events';",
+      'export type Api = HostApi;',
+      'export const used = [mount, invoke, on, window.location];',
+      '',
+    ].join('\n');
+    expect(await problems('renderer/src/x.ts', code)).toEqual([]);
+  });
+});
+
+describe("electron/preload imports only 'electron' and types", () => {
+  it.each([['node:fs'], ['path'], ['../../core/api/contract'], ['./helpers']])('refuses %s', async (source) => {
+    expect(await problems('electron/preload/x.ts', importing(source))).toEqual(restricted(/may import only 'electron'/));
+  });
+
+  it("passes 'electron' and the contract's types", async () => {
+    const code = importing('electron') + importing('../../core/api/contract', 'type');
+    expect(await problems('electron/preload/x.ts', code)).toEqual([]);
+  });
+});
+
+describe('electron/main and cli/ import no UI code', () => {
+  it.each([
+    ['electron/main/x.ts', 'svelte', /does not import UI or CLI code/],
+    ['electron/main/x.ts', '../../renderer/src/api-client', /does not import UI or CLI code/],
+    ['cli/commands/x.ts', 'electron', /no Electron and no UI code/],
+    ['cli/commands/x.ts', 'svelte', /no Electron and no UI code/],
+    ['cli/commands/x.ts', '../../renderer/src/api-client', /no Electron and no UI code/],
+    ['cli/commands/x.ts', '../../electron/main/api-handlers', /no Electron and no UI code/],
+  ])('%s refuses %s', async (file, source, message) => {
+    expect(await problems(file, importing(source))).toEqual(restricted(message));
+  });
+
+  it('pass Electron in main, and the engine and Node in both', async () => {
+    expect(await problems('electron/main/x.ts', importing('electron') + importing('node:path').replace(/used/g, 'used2') + importing('../../core/api/contract').replace(/used/g, 'used3'))).toEqual([]);
+    expect(await problems('cli/commands/x.ts', importing('commander') + importing('../../core/runlog/run-log').replace(/used/g, 'used2'))).toEqual([]);
+  });
+});
+
+describe('file names', () => {
+  it.each([['core/train/BadName.ts'], ['core/train/snake_case.ts'], ['cli/commands/trainRun.ts'], ['bin/Start.js']])('refuses %s', async (file) => {
+    expect(await problems(file, 'export const a = 1;\n')).toEqual([expect.stringMatching(/^local\/file-name: File name '[^']+' is not kebab-case/)]);
+  });
+
+  it.each([
+    ['core/train/conv-gradient.ts'],
+    ['core/train/conv-gradient.test.ts'],
+    ['core/runlog/migrations/0002-more.ts'],
+    ['renderer/src/env.d.ts'],
+    ['renderer/src/RunList.svelte.ts'],
+    ['electron.vite.config.ts'],
+    ['eslint.config.js'],
+  ])('passes %s', async (file) => {
+    expect(await problems(file, 'export const a = 1;\n')).toEqual([]);
+  });
+});
+
+describe("the renderer's type-check", () => {
+  it('sees DOM types and the contract, and no Node, Electron or TensorFlow.js types', () => {
+    const config = ts.getParsedCommandLineOfConfigFile(path.join(root, 'renderer/tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } })!;
+    const files = ts
+      .createProgram(config.fileNames, config.options)
+      .getSourceFiles()
+      .map((file) => path.relative(root, file.fileName).split(path.sep).join('/'));
+    expect(files).toContain('core/api/contract.ts');
+    expect(files).toContain('renderer/src/env.d.ts');
+    expect(files.some((file) => file.endsWith('lib.dom.d.ts'))).toBe(true);
+    expect(files.filter((file) => /node_modules\/(@types\/node|electron|@tensorflow)\//.test(file) || /^(core\/(?!api\/contract\.ts)|electron\/|cli\/)/.test(file))).toEqual([]);
   });
 });

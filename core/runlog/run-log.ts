@@ -1,14 +1,19 @@
 // The run log: typed reads and writes of datasets, runs, metrics, checkpoints, kernels, evaluations and notices.
-import { randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import type { Database, Statement } from 'better-sqlite3';
 import { openDatabase } from './database';
 
-export type RunStatus = 'created' | 'running' | 'paused' | 'completed' | 'stopped' | 'interrupted' | 'failed' | 'diverged';
+export const RUN_STATUSES = ['created', 'running', 'paused', 'completed', 'stopped', 'interrupted', 'failed', 'diverged'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type RunPreset = 'paper' | 'quick';
+export type NoticeLevel = 'info' | 'warning' | 'error';
 
 export interface DatasetRow {
   id: string;
   name: string;
+  /** The folder the images were imported from. */
   source: string;
+  /** The folder holding the imported copy. */
   dir: string;
   labels: string[];
   counts: unknown;
@@ -16,12 +21,13 @@ export interface DatasetRow {
   createdAt: string;
   updatedAt: string;
 }
+export type NewDataset = Omit<DatasetRow, 'createdAt' | 'updatedAt'>;
 
 export interface RunRow {
   id: string;
   datasetId: string;
   name: string;
-  preset: 'paper' | 'quick';
+  preset: RunPreset;
   config: unknown;
   recipe: string;
   seed: number;
@@ -30,6 +36,7 @@ export interface RunRow {
   codeVersion: string;
   status: RunStatus;
   statusDetail: string | null;
+  /** The process training it while 'running' or 'paused'; null otherwise. */
   pid: number | null;
   createdAt: string;
   updatedAt: string;
@@ -41,9 +48,12 @@ export interface RunRow {
   bestTop1Error: number | null;
   lastCheckpointId: number | null;
 }
-
 export type NewRun = Pick<RunRow, 'id' | 'datasetId' | 'name' | 'preset' | 'config' | 'recipe' | 'seed' | 'backend' | 'device' | 'codeVersion' | 'status' | 'epochsPlanned'>;
 export type RunPatch = Partial<Omit<RunRow, 'id' | 'datasetId' | 'createdAt' | 'updatedAt'>>;
+export interface RunFilter {
+  datasetId?: string;
+  status?: RunStatus;
+}
 
 export interface StepMetricRow {
   step: number;
@@ -59,6 +69,7 @@ export interface EpochMetricRow {
   trainLoss: number;
   trainTop1Error: number;
   trainTop5Error: number;
+  /** Null when the run has no validation split (and for a NaN, which SQLite cannot store). */
   validationLoss: number | null;
   validationTop1Error: number | null;
   validationTop5Error: number | null;
@@ -77,12 +88,15 @@ export interface CheckpointRow {
   sha256: string;
   createdAt: string;
 }
+export type NewCheckpoint = Omit<CheckpointRow, 'id' | 'createdAt'>;
 
+/** conv1's weights at one moment, kept apart from checkpoints so pruning old checkpoints keeps the kernels' history. */
 export interface KernelSnapshotRow {
   runId: string;
   epoch: number;
   step: number;
   shape: number[];
+  /** Raw float32 weights, laid out as the writer chose (the recorder stores each tower's `shape` block in turn). */
   data: Buffer;
 }
 
@@ -95,28 +109,34 @@ export interface EvaluationRow {
   top1Error: number;
   top5Error: number;
   loss: number | null;
+  /** Null for a class with no images in the split. */
   perClassAccuracy: (number | null)[];
+  /** [true class][predicted class] counts. */
   confusion: number[][];
   createdAt: string;
 }
+export type NewEvaluation = Omit<EvaluationRow, 'id' | 'createdAt'>;
 
 export interface NoticeRow {
   id: number;
   runId: string;
   time: string;
-  level: 'info' | 'warning' | 'error';
+  level: NoticeLevel;
+  /** A stable machine-readable name, e.g. 'stuck-at-chance', 'diverged'. */
   code: string;
   message: string;
 }
+export type NewNotice = Omit<NoticeRow, 'id' | 'time'>;
 
-/** A time-sortable run id with a random suffix, e.g. 'run-20261122-1130-ab12cd'. */
+/** A run id that sorts by creation time (UTC, to the minute) with a random suffix: 'run-20261122-1130-ab12cd'. */
 export function newRunId(now: Date = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
-  return `run-${stamp}-${randomBytes(3).toString('hex')}`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${now.getUTCFullYear()}${two(now.getUTCMonth() + 1)}${two(now.getUTCDate())}`;
+  const minute = `${two(now.getUTCHours())}${two(now.getUTCMinutes())}`;
+  return `run-${day}-${minute}-${randomUUID().replaceAll('-', '').slice(0, 6)}`;
 }
 
-/** True while a process with this id exists (EPERM: it exists but belongs to someone else). */
+/** True while a process with this id exists (EPERM: it exists but belongs to another user). */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -126,6 +146,7 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** The runs column behind each RunRow field. */
 const RUN_COLUMNS: Record<keyof RunRow, string> = {
   id: 'id',
   datasetId: 'dataset_id',
@@ -150,12 +171,13 @@ const RUN_COLUMNS: Record<keyof RunRow, string> = {
   bestTop1Error: 'best_top1_error',
   lastCheckpointId: 'last_checkpoint_id',
 };
+const IMMUTABLE_RUN_FIELDS = new Set<string>(['id', 'datasetId', 'createdAt', 'updatedAt']);
 
 type Row = Record<string, unknown>;
 
 function toRun(r: Row): RunRow {
   const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(RUN_COLUMNS)) out[key] = r[column];
+  for (const [field, column] of Object.entries(RUN_COLUMNS)) out[field] = r[column];
   out.config = JSON.parse(r.config_json as string);
   return out as unknown as RunRow;
 }
@@ -174,202 +196,327 @@ function toDataset(r: Row): DatasetRow {
   };
 }
 
+function toEvaluation(r: Row): EvaluationRow {
+  return {
+    id: r.id as number,
+    runId: r.run_id as string,
+    checkpointId: r.checkpoint_id as number | null,
+    split: r.split as EvaluationRow['split'],
+    crops: r.crops as EvaluationRow['crops'],
+    top1Error: r.top1_error as number,
+    top5Error: r.top5_error as number,
+    loss: r.loss as number | null,
+    perClassAccuracy: JSON.parse(r.per_class_accuracy_json as string) as (number | null)[],
+    confusion: JSON.parse(r.confusion_json as string) as number[][],
+    createdAt: r.created_at as string,
+  };
+}
+
+function toKernelSnapshot(r: Row): KernelSnapshotRow {
+  return { runId: r.run_id as string, epoch: r.epoch as number, step: r.step as number, shape: JSON.parse(r.shape_json as string) as number[], data: r.data as Buffer };
+}
+
+const CHECKPOINT_SELECT = 'SELECT id, run_id AS runId, epoch, step, path, bytes, sha256, created_at AS createdAt FROM checkpoints';
+
+/** Every fixed statement, prepared once per connection. */
+function prepareStatements(db: Database) {
+  return {
+    upsertDataset: db.prepare(
+      `INSERT INTO datasets (id, name, source, dir, created_at, updated_at, labels_json, counts_json, report_json)
+       VALUES (@id, @name, @source, @dir, @time, @time, @labels, @counts, @report)
+       ON CONFLICT(id) DO UPDATE SET name = @name, source = @source, dir = @dir, updated_at = @time,
+         labels_json = @labels, counts_json = @counts, report_json = @report`,
+    ),
+    getDataset: db.prepare('SELECT * FROM datasets WHERE id = ?'),
+    listDatasets: db.prepare('SELECT * FROM datasets ORDER BY created_at, id'),
+    insertRun: db.prepare(
+      `INSERT INTO runs (id, dataset_id, name, preset, config_json, recipe, seed, backend, device, code_version, status, created_at, updated_at, epochs_planned)
+       VALUES (@id, @datasetId, @name, @preset, @config, @recipe, @seed, @backend, @device, @codeVersion, @status, @time, @time, @epochsPlanned)`,
+    ),
+    getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
+    listRuns: db.prepare(
+      `SELECT * FROM runs WHERE (@datasetId IS NULL OR dataset_id = @datasetId) AND (@status IS NULL OR status = @status) ORDER BY created_at, id`,
+    ),
+    liveRuns: db.prepare(`SELECT * FROM runs WHERE status IN ('running', 'paused')`),
+    interrupt: db.prepare(
+      `UPDATE runs SET status = 'interrupted', status_detail = @detail, pid = NULL, updated_at = @time
+       WHERE id = @id AND status IN ('running', 'paused') AND pid IS @pid`,
+    ),
+    deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
+    insertStep: db.prepare(
+      `INSERT OR REPLACE INTO step_metrics (run_id, step, epoch, loss, learning_rate, images_per_second, time)
+       VALUES (@runId, @step, @epoch, @loss, @learningRate, @imagesPerSecond, @time)`,
+    ),
+    stepMetrics: db.prepare(
+      `SELECT step, epoch, loss, learning_rate AS learningRate, images_per_second AS imagesPerSecond, time FROM step_metrics WHERE run_id = ? ORDER BY step`,
+    ),
+    insertEpoch: db.prepare(
+      `INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, train_loss, train_top1_error, train_top5_error, validation_loss, validation_top1_error, validation_top5_error, learning_rate, seconds, dead_relu_fraction)
+       VALUES (@runId, @epoch, @trainLoss, @trainTop1Error, @trainTop5Error, @validationLoss, @validationTop1Error, @validationTop5Error, @learningRate, @seconds, @deadReluFraction)`,
+    ),
+    epochMetrics: db.prepare(
+      `SELECT epoch, train_loss AS trainLoss, train_top1_error AS trainTop1Error, train_top5_error AS trainTop5Error,
+              validation_loss AS validationLoss, validation_top1_error AS validationTop1Error, validation_top5_error AS validationTop5Error,
+              learning_rate AS learningRate, seconds, dead_relu_fraction AS deadReluFraction
+       FROM epoch_metrics WHERE run_id = ? ORDER BY epoch`,
+    ),
+    insertCheckpoint: db.prepare(
+      `INSERT INTO checkpoints (run_id, epoch, step, path, bytes, sha256, created_at) VALUES (@runId, @epoch, @step, @path, @bytes, @sha256, @time)`,
+    ),
+    getCheckpoint: db.prepare(`${CHECKPOINT_SELECT} WHERE id = ?`),
+    checkpoints: db.prepare(`${CHECKPOINT_SELECT} WHERE run_id = ? ORDER BY step, id`),
+    latestCheckpoint: db.prepare(`${CHECKPOINT_SELECT} WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1`),
+    forgetCheckpoint: db.prepare('UPDATE runs SET last_checkpoint_id = NULL WHERE last_checkpoint_id = ?'),
+    deleteCheckpoint: db.prepare('DELETE FROM checkpoints WHERE id = ?'),
+    insertKernels: db.prepare(`INSERT OR REPLACE INTO kernel_snapshots (run_id, epoch, step, shape_json, data) VALUES (@runId, @epoch, @step, @shape, @data)`),
+    kernelSnapshots: db.prepare('SELECT run_id, epoch, step, shape_json, data FROM kernel_snapshots WHERE run_id = ? ORDER BY step'),
+    insertEvaluation: db.prepare(
+      `INSERT INTO evaluations (run_id, checkpoint_id, split, crops, top1_error, top5_error, loss, per_class_accuracy_json, confusion_json, created_at)
+       VALUES (@runId, @checkpointId, @split, @crops, @top1Error, @top5Error, @loss, @perClass, @confusion, @time)`,
+    ),
+    getEvaluation: db.prepare('SELECT * FROM evaluations WHERE id = ?'),
+    evaluations: db.prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY id'),
+    insertNotice: db.prepare(`INSERT INTO notices (run_id, time, level, code, message) VALUES (@runId, @time, @level, @code, @message)`),
+    notices: db.prepare('SELECT id, run_id AS runId, time, level, code, message FROM notices WHERE run_id = ? ORDER BY id'),
+  };
+}
+
 const now = () => new Date().toISOString();
 
 export class RunLog {
-  private constructor(readonly db: Database) {}
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  /** updateRun's statements, one per set of patched fields. */
+  private readonly updates = new Map<string, Statement>();
 
-  static open(file: string): RunLog {
-    return new RunLog(openDatabase(file));
+  private constructor(readonly db: Database) {
+    this.statements = prepareStatements(db);
+  }
+
+  static open(file: string, options: { readonly?: boolean } = {}): RunLog {
+    return new RunLog(openDatabase(file, options));
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  upsertDataset(row: Omit<DatasetRow, 'createdAt' | 'updatedAt'>): void {
-    const time = now();
-    this.db
-      .prepare(
-        `INSERT INTO datasets (id, name, source, dir, created_at, updated_at, labels_json, counts_json, report_json)
-         VALUES (@id, @name, @source, @dir, @time, @time, @labels, @counts, @report)
-         ON CONFLICT(id) DO UPDATE SET name = @name, source = @source, dir = @dir, updated_at = @time,
-           labels_json = @labels, counts_json = @counts, report_json = @report`,
-      )
-      .run({ id: row.id, name: row.name, source: row.source, dir: row.dir, time, labels: JSON.stringify(row.labels), counts: JSON.stringify(row.counts), report: JSON.stringify(row.report) });
+  /** Inserts a dataset, or on re-import replaces everything but its id and createdAt. */
+  upsertDataset(row: NewDataset): DatasetRow {
+    this.statements.upsertDataset.run({
+      id: row.id,
+      name: row.name,
+      source: row.source,
+      dir: row.dir,
+      time: now(),
+      labels: JSON.stringify(row.labels),
+      counts: JSON.stringify(row.counts),
+      report: JSON.stringify(row.report),
+    });
+    return this.getDataset(row.id)!;
   }
 
   getDataset(id: string): DatasetRow | undefined {
-    const r = this.db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as Row | undefined;
+    const r = this.statements.getDataset.get(id) as Row | undefined;
     return r ? toDataset(r) : undefined;
   }
 
   listDatasets(): DatasetRow[] {
-    return (this.db.prepare('SELECT * FROM datasets ORDER BY created_at').all() as Row[]).map(toDataset);
+    return (this.statements.listDatasets.all() as Row[]).map(toDataset);
   }
 
   createRun(row: NewRun): RunRow {
-    const time = now();
-    this.db
-      .prepare(
-        `INSERT INTO runs (id, dataset_id, name, preset, config_json, recipe, seed, backend, device, code_version, status, created_at, updated_at, epochs_planned)
-         VALUES (@id, @datasetId, @name, @preset, @config, @recipe, @seed, @backend, @device, @codeVersion, @status, @time, @time, @epochsPlanned)`,
-      )
-      .run({ ...row, config: JSON.stringify(row.config), time });
+    checkOneOf('Preset', row.preset, ['paper', 'quick']);
+    checkOneOf('Run status', row.status, RUN_STATUSES);
+    if (!this.getDataset(row.datasetId)) throw new Error(`Dataset '${row.datasetId}' is not in the run log; import it before starting run '${row.id}'.`);
+    if (this.getRun(row.id)) throw new Error(`Run '${row.id}' is already in the run log; use a new id (newRunId()).`);
+    this.statements.insertRun.run({ ...row, config: JSON.stringify(row.config), time: now() });
     return this.getRun(row.id)!;
   }
 
   getRun(id: string): RunRow | undefined {
-    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const r = this.statements.getRun.get(id) as Row | undefined;
     return r ? toRun(r) : undefined;
   }
 
-  listRuns(filter: { datasetId?: string; status?: RunStatus } = {}): RunRow[] {
-    const where: string[] = [];
-    if (filter.datasetId) where.push('dataset_id = @datasetId');
-    if (filter.status) where.push('status = @status');
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-    return (this.db.prepare(sql).all(filter) as Row[]).map(toRun);
+  /** Runs, oldest first. */
+  listRuns(filter: RunFilter = {}): RunRow[] {
+    return (this.statements.listRuns.all({ datasetId: filter.datasetId ?? null, status: filter.status ?? null }) as Row[]).map(toRun);
   }
 
-  updateRun(id: string, patch: RunPatch): void {
-    const sets: string[] = ['updated_at = @updatedAt'];
-    const values: Record<string, unknown> = { id, updatedAt: now() };
-    for (const [key, value] of Object.entries(patch)) {
-      const column = RUN_COLUMNS[key as keyof RunRow];
-      if (!column) throw new Error(`Runs have no field '${key}'.`);
-      sets.push(`${column} = @${key}`);
-      values[key] = key === 'config' ? JSON.stringify(value) : value;
+  /** Sets the given fields (and updatedAt); returns the run as it now is. */
+  updateRun(id: string, patch: RunPatch): RunRow {
+    const fields = Object.keys(patch).filter((f) => patch[f as keyof RunPatch] !== undefined).sort();
+    for (const field of fields) {
+      if (!(field in RUN_COLUMNS)) throw new Error(`Runs have no field '${field}'; expected one of ${Object.keys(RUN_COLUMNS).join(', ')}.`);
+      if (IMMUTABLE_RUN_FIELDS.has(field)) throw new Error(`A run's '${field}' cannot be changed (run '${id}').`);
     }
-    const result = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`).run(values);
-    if (result.changes === 0) throw new Error(`Run '${id}' is not in the run log.`);
+    if (patch.status !== undefined) checkOneOf('Run status', patch.status, RUN_STATUSES);
+    if (patch.preset !== undefined) checkOneOf('Preset', patch.preset, ['paper', 'quick']);
+    const key = fields.join(',');
+    let statement = this.updates.get(key);
+    if (!statement) {
+      const sets = ['updated_at = @updatedAt', ...fields.map((f) => `${RUN_COLUMNS[f as keyof RunRow]} = @${f}`)];
+      statement = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`);
+      this.updates.set(key, statement);
+    }
+    const values: Record<string, unknown> = { id, updatedAt: now() };
+    for (const f of fields) values[f] = f === 'config' ? JSON.stringify(patch.config) : patch[f as keyof RunPatch];
+    if (statement.run(values).changes === 0) throw new Error(`Run '${id}' is not in the run log.`);
+    return this.getRun(id)!;
   }
 
-  setRunStatus(id: string, status: RunStatus, detail: string | null = null): void {
-    this.updateRun(id, { status, statusDetail: detail });
+  setRunStatus(id: string, status: RunStatus, detail: string | null = null): RunRow {
+    return this.updateRun(id, { status, statusDetail: detail });
   }
 
-  /** Runs left 'running' or 'paused' by a process that no longer exists become 'interrupted'; returns them. */
+  /**
+   * Called at start: runs left 'running' or 'paused' by a process that no longer exists (crash, kill, power loss)
+   * become 'interrupted', so they can be resumed. Returns them as they now are.
+   */
   markInterruptedRuns(isAlive: (pid: number) => boolean = isProcessAlive): RunRow[] {
-    const candidates = (this.db.prepare(`SELECT * FROM runs WHERE status IN ('running', 'paused')`).all() as Row[]).map(toRun);
-    const dead = candidates.filter((r) => r.pid === null || !isAlive(r.pid));
-    for (const r of dead) this.updateRun(r.id, { status: 'interrupted', statusDetail: `Its process (${r.pid ?? 'unknown'}) ended before the run finished.`, pid: null });
-    return dead.map((r) => this.getRun(r.id)!);
+    const mark = this.db.transaction(() => {
+      const dead = (this.statements.liveRuns.all() as Row[]).map(toRun).filter((r) => r.pid === null || !isAlive(r.pid));
+      const marked: string[] = [];
+      for (const run of dead) {
+        const who = run.pid === null ? 'Its process is unknown' : `Its process (pid ${run.pid}) ended`;
+        const detail = `${who} while the run was ${run.status}; resume it from its last checkpoint.`;
+        // The WHERE repeats the check, so a run another process changed meanwhile is left alone.
+        if (this.statements.interrupt.run({ id: run.id, pid: run.pid, detail, time: now() }).changes === 1) marked.push(run.id);
+      }
+      return marked;
+    });
+    return mark.immediate().map((id) => this.getRun(id)!);
   }
 
+  /** Deletes a run and (by cascade) its metrics, checkpoint rows, kernels, evaluations and notices. Files stay. */
   deleteRun(id: string): void {
-    this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+    if (this.statements.deleteRun.run(id).changes === 0) throw new Error(`Run '${id}' is not in the run log.`);
   }
 
-  addStepMetrics(runId: string, rows: StepMetricRow[]): void {
-    const insert = this.db.prepare(
-      `INSERT OR REPLACE INTO step_metrics (run_id, step, epoch, loss, learning_rate, images_per_second, time)
-       VALUES (@runId, @step, @epoch, @loss, @learningRate, @imagesPerSecond, @time)`,
-    );
+  /** Writes a batch of step metrics in one transaction (a step written again replaces the old row). */
+  addStepMetrics(runId: string, rows: readonly StepMetricRow[]): void {
+    this.requireRun(runId);
+    for (const row of rows) checkNumbers(`Step ${row.step} of run '${runId}'`, row, ['step', 'epoch', 'loss', 'learningRate', 'imagesPerSecond']);
     this.db.transaction(() => {
-      for (const row of rows) insert.run({ runId, ...row });
+      for (const row of rows) this.statements.insertStep.run({ runId, step: row.step, epoch: row.epoch, loss: row.loss, learningRate: row.learningRate, imagesPerSecond: row.imagesPerSecond, time: row.time });
     })();
   }
 
   stepMetrics(runId: string): StepMetricRow[] {
-    return this.db
-      .prepare(`SELECT step, epoch, loss, learning_rate AS learningRate, images_per_second AS imagesPerSecond, time FROM step_metrics WHERE run_id = ? ORDER BY step`)
-      .all(runId) as StepMetricRow[];
+    return this.statements.stepMetrics.all(runId) as StepMetricRow[];
   }
 
+  /** Writes one epoch's summary (an epoch written again replaces the old row). */
   addEpochMetrics(runId: string, row: EpochMetricRow): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, train_loss, train_top1_error, train_top5_error, validation_loss, validation_top1_error, validation_top5_error, learning_rate, seconds, dead_relu_fraction)
-         VALUES (@runId, @epoch, @trainLoss, @trainTop1Error, @trainTop5Error, @validationLoss, @validationTop1Error, @validationTop5Error, @learningRate, @seconds, @deadReluFraction)`,
-      )
-      .run({ runId, ...row, validationLoss: finiteOrNull(row.validationLoss), validationTop1Error: finiteOrNull(row.validationTop1Error), validationTop5Error: finiteOrNull(row.validationTop5Error) });
+    this.requireRun(runId);
+    checkNumbers(`Epoch ${row.epoch} of run '${runId}'`, row, ['epoch', 'trainLoss', 'trainTop1Error', 'trainTop5Error', 'learningRate', 'seconds']);
+    this.statements.insertEpoch.run({
+      runId,
+      epoch: row.epoch,
+      trainLoss: row.trainLoss,
+      trainTop1Error: row.trainTop1Error,
+      trainTop5Error: row.trainTop5Error,
+      validationLoss: numberOrNull(row.validationLoss),
+      validationTop1Error: numberOrNull(row.validationTop1Error),
+      validationTop5Error: numberOrNull(row.validationTop5Error),
+      learningRate: row.learningRate,
+      seconds: row.seconds,
+      deadReluFraction: numberOrNull(row.deadReluFraction),
+    });
   }
 
   epochMetrics(runId: string): EpochMetricRow[] {
-    return this.db
-      .prepare(
-        `SELECT epoch, train_loss AS trainLoss, train_top1_error AS trainTop1Error, train_top5_error AS trainTop5Error,
-                validation_loss AS validationLoss, validation_top1_error AS validationTop1Error, validation_top5_error AS validationTop5Error,
-                learning_rate AS learningRate, seconds, dead_relu_fraction AS deadReluFraction
-         FROM epoch_metrics WHERE run_id = ? ORDER BY epoch`,
-      )
-      .all(runId) as EpochMetricRow[];
+    return this.statements.epochMetrics.all(runId) as EpochMetricRow[];
   }
 
-  addCheckpoint(row: Omit<CheckpointRow, 'id' | 'createdAt'>): CheckpointRow {
-    const result = this.db
-      .prepare(`INSERT INTO checkpoints (run_id, epoch, step, path, bytes, sha256, created_at) VALUES (@runId, @epoch, @step, @path, @bytes, @sha256, @createdAt)`)
-      .run({ ...row, createdAt: now() });
-    return this.checkpoints(row.runId).find((c) => c.id === Number(result.lastInsertRowid))!;
+  addCheckpoint(row: NewCheckpoint): CheckpointRow {
+    this.requireRun(row.runId);
+    const { lastInsertRowid } = this.statements.insertCheckpoint.run({ runId: row.runId, epoch: row.epoch, step: row.step, path: row.path, bytes: row.bytes, sha256: row.sha256, time: now() });
+    return this.statements.getCheckpoint.get(lastInsertRowid) as CheckpointRow;
   }
 
+  /** A run's checkpoint rows, oldest step first. */
   checkpoints(runId: string): CheckpointRow[] {
-    return this.db
-      .prepare(`SELECT id, run_id AS runId, epoch, step, path, bytes, sha256, created_at AS createdAt FROM checkpoints WHERE run_id = ? ORDER BY step, id`)
-      .all(runId) as CheckpointRow[];
+    return this.statements.checkpoints.all(runId) as CheckpointRow[];
   }
 
   latestCheckpoint(runId: string): CheckpointRow | undefined {
-    const all = this.checkpoints(runId);
-    return all[all.length - 1];
+    return this.statements.latestCheckpoint.get(runId) as CheckpointRow | undefined;
   }
 
+  /** Forgets a checkpoint whose file was pruned; a run pointing at it as its last checkpoint then points at none. */
   deleteCheckpointRow(id: number): void {
-    this.db.prepare('DELETE FROM checkpoints WHERE id = ?').run(id);
+    this.db.transaction(() => {
+      this.statements.forgetCheckpoint.run(id);
+      this.statements.deleteCheckpoint.run(id);
+    })();
   }
 
+  /** Stores conv1's weights at a step (the same step written again replaces the old snapshot). */
   addKernelSnapshot(row: KernelSnapshotRow): void {
-    this.db
-      .prepare(`INSERT OR REPLACE INTO kernel_snapshots (run_id, epoch, step, shape_json, data) VALUES (@runId, @epoch, @step, @shape, @data)`)
-      .run({ ...row, shape: JSON.stringify(row.shape) });
+    this.requireRun(row.runId);
+    this.statements.insertKernels.run({ runId: row.runId, epoch: row.epoch, step: row.step, shape: JSON.stringify(row.shape), data: row.data });
   }
 
+  /** A run's kernel snapshots, oldest step first. */
   kernelSnapshots(runId: string): KernelSnapshotRow[] {
-    return (this.db.prepare(`SELECT run_id, epoch, step, shape_json, data FROM kernel_snapshots WHERE run_id = ? ORDER BY step`).all(runId) as Row[]).map((r) => ({
-      runId: r.run_id as string,
-      epoch: r.epoch as number,
-      step: r.step as number,
-      shape: JSON.parse(r.shape_json as string) as number[],
-      data: r.data as Buffer,
-    }));
+    return (this.statements.kernelSnapshots.all(runId) as Row[]).map(toKernelSnapshot);
   }
 
-  addEvaluation(row: Omit<EvaluationRow, 'id' | 'createdAt'>): number {
-    const result = this.db
-      .prepare(
-        `INSERT INTO evaluations (run_id, checkpoint_id, split, crops, top1_error, top5_error, loss, per_class_accuracy_json, confusion_json, created_at)
-         VALUES (@runId, @checkpointId, @split, @crops, @top1Error, @top5Error, @loss, @perClass, @confusion, @createdAt)`,
-      )
-      .run({ ...row, loss: finiteOrNull(row.loss), perClass: JSON.stringify(row.perClassAccuracy), confusion: JSON.stringify(row.confusion), createdAt: now() });
-    return Number(result.lastInsertRowid);
+  addEvaluation(row: NewEvaluation): EvaluationRow {
+    this.requireRun(row.runId);
+    checkOneOf('Evaluation split', row.split, ['train', 'test']);
+    checkOneOf('Evaluation crops', row.crops, ['centre', 'ten']);
+    const { lastInsertRowid } = this.statements.insertEvaluation.run({
+      runId: row.runId,
+      checkpointId: row.checkpointId,
+      split: row.split,
+      crops: row.crops,
+      top1Error: row.top1Error,
+      top5Error: row.top5Error,
+      loss: numberOrNull(row.loss),
+      perClass: JSON.stringify(row.perClassAccuracy),
+      confusion: JSON.stringify(row.confusion),
+      time: now(),
+    });
+    return toEvaluation(this.statements.getEvaluation.get(lastInsertRowid) as Row);
   }
 
+  /** A run's evaluations, oldest first. */
   evaluations(runId: string): EvaluationRow[] {
-    return (this.db.prepare(`SELECT * FROM evaluations WHERE run_id = ? ORDER BY id`).all(runId) as Row[]).map((r) => ({
-      id: r.id as number,
-      runId: r.run_id as string,
-      checkpointId: r.checkpoint_id as number | null,
-      split: r.split as 'train' | 'test',
-      crops: r.crops as 'centre' | 'ten',
-      top1Error: r.top1_error as number,
-      top5Error: r.top5_error as number,
-      loss: r.loss as number | null,
-      perClassAccuracy: JSON.parse(r.per_class_accuracy_json as string) as (number | null)[],
-      confusion: JSON.parse(r.confusion_json as string) as number[][],
-      createdAt: r.created_at as string,
-    }));
+    return (this.statements.evaluations.all(runId) as Row[]).map(toEvaluation);
   }
 
-  addNotice(row: Omit<NoticeRow, 'id' | 'time'>): void {
-    this.db.prepare(`INSERT INTO notices (run_id, time, level, code, message) VALUES (@runId, @time, @level, @code, @message)`).run({ ...row, time: now() });
+  addNotice(row: NewNotice): void {
+    this.requireRun(row.runId);
+    checkOneOf('Notice level', row.level, ['info', 'warning', 'error']);
+    this.statements.insertNotice.run({ runId: row.runId, time: now(), level: row.level, code: row.code, message: row.message });
   }
 
+  /** A run's notices, oldest first. */
   notices(runId: string): NoticeRow[] {
-    return this.db.prepare(`SELECT id, run_id AS runId, time, level, code, message FROM notices WHERE run_id = ? ORDER BY id`).all(runId) as NoticeRow[];
+    return this.statements.notices.all(runId) as NoticeRow[];
+  }
+
+  /** A clear message instead of SQLite's bare 'FOREIGN KEY constraint failed'. */
+  private requireRun(runId: string): void {
+    if (!this.statements.getRun.get(runId)) throw new Error(`Run '${runId}' is not in the run log.`);
   }
 }
 
-function finiteOrNull(x: number | null | undefined): number | null {
-  return x === null || x === undefined || !Number.isFinite(x) ? null : x;
+function checkOneOf<T extends string>(what: string, value: T, allowed: readonly T[]): void {
+  if (!allowed.includes(value)) throw new Error(`${what} '${value}' is not allowed; use one of ${allowed.map((a) => `'${a}'`).join(', ')}.`);
+}
+
+/** SQLite stores ±Infinity in a REAL column but turns NaN into NULL, which the NOT NULL columns refuse. */
+function checkNumbers<T extends object>(what: string, row: T, fields: readonly (keyof T & string)[]): void {
+  for (const field of fields) {
+    const value = row[field];
+    if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`${what} has ${field} ${String(value)}; expected a number.`);
+  }
+}
+
+/** Nullable REAL columns: NaN (which SQLite cannot store) and undefined are recorded as null. */
+function numberOrNull(x: number | null | undefined): number | null {
+  return x === null || x === undefined || Number.isNaN(x) ? null : x;
 }

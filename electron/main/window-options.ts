@@ -1,14 +1,19 @@
-// The desktop window's security settings (Electron's security checklist), kept apart so tests need no Electron binary.
+// The desktop window's security settings (Electron's security checklist), apart from index.ts so tests need no Electron binary.
 import type { BrowserWindowConstructorOptions } from 'electron';
 
+/**
+ * The page may load only the app's own scripts and reach only its own origin. Sent as a header by the dev server's
+ * responses (index.ts) and as a meta tag in renderer/index.html, which is what applies to the packaged file:// page.
+ */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'";
 
 export function windowOptions(preload: string): BrowserWindowConstructorOptions {
   return {
     width: 1280,
     height: 860,
     title: 'AlexNet Workbench',
+    // Shown on 'ready-to-show', so the window never flashes empty.
     show: false,
     webPreferences: {
       preload,
@@ -23,12 +28,12 @@ export function windowOptions(preload: string): BrowserWindowConstructorOptions 
   };
 }
 
-/** Only the app's own pages may call the API. */
-export function isTrustedSender(url: string, appUrl: string): boolean {
+/** True when `url` is the app's own page: same origin, and for file:// the same file. Everything else is refused. */
+export function isAppUrl(url: string, appUrl: string): boolean {
   try {
-    const sender = new URL(url);
+    const page = new URL(url);
     const app = new URL(appUrl);
-    return sender.origin === app.origin && (app.protocol !== 'file:' || sender.pathname === app.pathname);
+    return page.origin === app.origin && (app.protocol !== 'file:' || page.pathname === app.pathname);
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-// The renderer's entry: mounts the Svelte app.
+// The page's entry: mounts the Svelte app.
 import { mount } from 'svelte';
 import App from './App.svelte';
 

@@ -1,6 +1,9 @@
 // Schema version 1: datasets, runs, their metrics, checkpoints, kernel snapshots, evaluations and notices.
 import type { Database } from 'better-sqlite3';
 
+// Deleting a run cascades to everything it owns; a dataset that still has runs cannot be deleted.
+// runs.last_checkpoint_id has no foreign key: checkpoints already reference runs, and a cycle would make inserting
+// and cascading order-dependent. RunLog.deleteCheckpointRow clears it instead.
 export function migrate(db: Database): void {
   db.exec(`
     CREATE TABLE datasets (
