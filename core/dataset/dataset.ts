@@ -1,51 +1,50 @@
 // An imported dataset on disk: its manifest, its uint8 image cache and its mean image, opened and checked.
 import fs from 'node:fs';
 import path from 'node:path';
+import { CACHE_FILE, MANIFEST_FILE, MEAN_IMAGE_FILE, RecordReader, recordsIn } from './cache';
 import { CACHE_RECORD_BYTES, type DatasetManifest, type ImageEntry, type Split } from './types';
 
-export const MANIFEST_FILE = 'manifest.json';
+export { MANIFEST_FILE } from './cache';
 
 export class Dataset {
-  private fd: number | undefined;
+  private readonly reader: RecordReader;
   private mean: Float32Array | undefined;
 
+  /** Use openDataset(dir), which checks the files first. */
   constructor(
     readonly dir: string,
     readonly manifest: DatasetManifest,
-  ) {}
+  ) {
+    this.reader = new RecordReader(path.join(dir, manifest.cacheFile));
+  }
 
+  /** Class names; an image's `label` indexes this list. */
   get labels(): string[] {
     return this.manifest.labels;
   }
 
+  /** The images of one split, in manifest order (sorted by path). */
   entries(split: Split): ImageEntry[] {
     return this.manifest.images.filter((e) => e.split === split);
   }
 
-  private cacheFd(): number {
-    this.fd ??= fs.openSync(path.join(this.dir, this.manifest.cacheFile), 'r');
-    return this.fd;
-  }
-
-  /** One cached 256x256x3 image. */
+  /** One cached image, [256, 256, 3] uint8 RGB. */
   readRecord(record: number, into?: Uint8Array): Uint8Array {
-    const out = into ?? new Uint8Array(CACHE_RECORD_BYTES);
-    const read = fs.readSync(this.cacheFd(), out, 0, CACHE_RECORD_BYTES, record * CACHE_RECORD_BYTES);
-    if (read !== CACHE_RECORD_BYTES) throw new Error(`Cache '${path.join(this.dir, this.manifest.cacheFile)}' is shorter than record ${record}.`);
-    return out;
+    return this.reader.read(record, into);
   }
 
-  /** Several records, back to back. */
-  readRecords(records: number[], into?: Uint8Array): Uint8Array {
-    const out = into ?? new Uint8Array(records.length * CACHE_RECORD_BYTES);
-    records.forEach((r, i) => this.readRecord(r, out.subarray(i * CACHE_RECORD_BYTES, (i + 1) * CACHE_RECORD_BYTES)));
-    return out;
+  /** Several cached images back to back, [records.length, 256, 256, 3], through one open file descriptor. */
+  readRecords(records: readonly number[], into?: Uint8Array): Uint8Array {
+    return this.reader.readMany(records, into);
   }
 
-  /** The training split's mean image, 256x256x3 float32 in 0..255. */
+  /** The training split's mean image, [256, 256, 3] float32 in 0..255 (read once, then kept). */
   meanImage(): Float32Array {
     if (!this.mean) {
-      const bytes = fs.readFileSync(path.join(this.dir, this.manifest.meanImageFile));
+      const file = path.join(this.dir, this.manifest.meanImageFile);
+      const bytes = fs.readFileSync(file);
+      if (bytes.length !== CACHE_RECORD_BYTES * 4) throw new Error(`Mean image '${file}' has ${bytes.length} bytes; expected ${CACHE_RECORD_BYTES * 4}.`);
+      // Copied into a fresh, aligned buffer; the file is little-endian float32, as every platform we run on.
       const mean = new Float32Array(CACHE_RECORD_BYTES);
       new Uint8Array(mean.buffer).set(bytes);
       this.mean = mean;
@@ -53,13 +52,29 @@ export class Dataset {
     return this.mean;
   }
 
+  /** Closes the cache file; reading again reopens it. */
   close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+    this.reader.close();
   }
 }
 
-/** Opens an imported dataset, checking that its files are whole; errors name the file at fault. */
+/** Checks a parsed manifest's shape and values; returns the first problem in words, or undefined. */
+function manifestProblem(m: Partial<DatasetManifest> | null): string | undefined {
+  if (typeof m !== 'object' || m === null) return 'is not a JSON object';
+  if (m.version !== 1) return `has version ${JSON.stringify(m.version)}; this app reads version 1`;
+  if (m.cacheFile !== CACHE_FILE || m.meanImageFile !== MEAN_IMAGE_FILE) return `names cache '${m.cacheFile}' and mean '${m.meanImageFile}'; expected '${CACHE_FILE}' and '${MEAN_IMAGE_FILE}'`;
+  if (!Array.isArray(m.labels) || m.labels.some((l) => typeof l !== 'string')) return 'has no list of label names';
+  if (!Array.isArray(m.images)) return 'has no list of images';
+  if (typeof m.statistics !== 'object' || m.statistics === null) return 'has no colour statistics';
+  for (const e of m.images) {
+    if (!Number.isInteger(e.record) || e.record < 0) return `gives image '${e.path}' the record ${e.record}`;
+    if (!Number.isInteger(e.label) || e.label < 0 || e.label >= m.labels.length) return `gives image '${e.path}' the label ${e.label}, not one of the ${m.labels.length} labels`;
+    if (e.split !== 'train' && e.split !== 'test') return `puts image '${e.path}' in split '${String(e.split)}'`;
+  }
+  return undefined;
+}
+
+/** Opens an imported dataset, checking that its manifest, cache and mean image belong together; errors name the file at fault. */
 export function openDataset(dir: string): Dataset {
   const file = path.join(dir, MANIFEST_FILE);
   let manifest: DatasetManifest;
@@ -68,29 +83,41 @@ export function openDataset(dir: string): Dataset {
   } catch (error) {
     throw new Error(`Dataset manifest '${file}' cannot be read: ${(error as Error).message}`);
   }
-  if (manifest.version !== 1) throw new Error(`Dataset manifest '${file}' has version ${String(manifest.version)}; this app reads version 1.`);
+  const problem = manifestProblem(manifest);
+  if (problem) throw new Error(`Dataset manifest '${file}' ${problem}.`);
   const cache = path.join(dir, manifest.cacheFile);
-  const cacheBytes = fs.existsSync(cache) ? fs.statSync(cache).size : -1;
-  const highest = manifest.images.reduce((m, e) => Math.max(m, e.record), -1);
-  if (cacheBytes < (highest + 1) * CACHE_RECORD_BYTES) {
-    throw new Error(`Image cache '${cache}' is missing or truncated (${Math.max(0, cacheBytes)} bytes, needs ${(highest + 1) * CACHE_RECORD_BYTES}); import the folder again.`);
+  const needed = manifest.images.reduce((m, e) => Math.max(m, e.record + 1), 0);
+  const held = fs.existsSync(cache) ? recordsIn(fs.statSync(cache).size) : -1;
+  if (held < needed) {
+    throw new Error(`Image cache '${cache}' ${held < 0 ? 'is missing' : `holds ${held} records`}; the manifest needs ${needed}. Import the folder again.`);
   }
   const meanFile = path.join(dir, manifest.meanImageFile);
-  if (!fs.existsSync(meanFile) || fs.statSync(meanFile).size !== CACHE_RECORD_BYTES * 4) {
-    throw new Error(`Mean image '${meanFile}' is missing or has the wrong size; import the folder again.`);
+  const meanBytes = fs.existsSync(meanFile) ? fs.statSync(meanFile).size : -1;
+  if (meanBytes !== CACHE_RECORD_BYTES * 4) {
+    throw new Error(`Mean image '${meanFile}' ${meanBytes < 0 ? 'is missing' : `has ${meanBytes} bytes`}; expected ${CACHE_RECORD_BYTES * 4} (256x256x3 float32). Import the folder again.`);
   }
   return new Dataset(dir, manifest);
 }
 
-/** Every imported dataset under a folder (unreadable ones are left out). */
-export function listDatasets(root: string): DatasetManifest[] {
-  if (!fs.existsSync(root)) return [];
+/**
+ * The manifests of every dataset under a folder, sorted by folder name. Folders without a manifest (not datasets, or an
+ * import that never finished) are passed over; a damaged dataset is left out and handed to `onDamaged`, if given.
+ */
+export function listDatasets(datasetsRoot: string, onDamaged?: (dir: string, error: Error) => void): DatasetManifest[] {
+  if (!fs.existsSync(datasetsRoot)) return [];
   const out: DatasetManifest[] = [];
-  for (const name of fs.readdirSync(root)) {
+  const names = fs
+    .readdirSync(datasetsRoot, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of names) {
+    const dir = path.join(datasetsRoot, name);
+    if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) continue;
     try {
-      out.push(openDataset(path.join(root, name)).manifest);
-    } catch {
-      // A half-written or foreign folder is not a dataset; importing again repairs it.
+      out.push(openDataset(dir).manifest);
+    } catch (error) {
+      onDamaged?.(dir, error as Error);
     }
   }
   return out;

@@ -1,78 +1,155 @@
-// Decodes any image sharp can read into the cache's form: 8-bit sRGB, 3 channels, shorter side 256, centre 256x256.
+// Decodes any image file into the cache's form: 8-bit sRGB, 3 channels, shorter side 256, centre 256x256 (section 2).
 import fs from 'node:fs';
-import sharp, { type Metadata } from 'sharp';
-import { CACHE_IMAGE_SIZE } from './types';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { decodeBmp, isBmp } from './bmp';
+import { CACHE_IMAGE_SIZE, CACHE_RECORD_BYTES, type SkipReason } from './types';
+
+/** Why a file could not be decoded; these are also the import report's skip reasons. */
+export type DecodeFailure = Extract<SkipReason, 'undecodable' | 'empty-file' | 'unreadable'>;
 
 export class DecodeError extends Error {
   override name = 'DecodeError';
+  /**
+   * @param reason the skip reason the import reports.
+   * @param detail what went wrong without the file name, e.g. 'cannot be decoded: VipsJpeg: Premature end of input file'.
+   */
   constructor(
-    readonly reason: 'undecodable' | 'empty-file' | 'unreadable',
-    message: string,
+    readonly reason: DecodeFailure,
+    readonly file: string,
+    readonly detail: string,
   ) {
-    super(message);
+    super(`Image '${file}' ${detail}`);
   }
 }
 
-export interface Decoded {
-  /** CACHE_IMAGE_SIZE x CACHE_IMAGE_SIZE x 3, RGB interleaved. */
+export interface DecodedImage {
+  /** [256, 256, 3] uint8, row-major, RGB interleaved: one cache record. */
   pixels: Uint8Array;
   /** Size of the source after EXIF orientation. */
   width: number;
   height: number;
-  /** What was converted, in words, e.g. '16-bit greyscale; converted to 8-bit sRGB'. */
+  /** What was converted, in words, e.g. '16-bit greyscale; converted to 8-bit sRGB'. Empty for 8-bit sRGB RGB. */
   conversions: string[];
 }
 
-/** Describes how the source differs from 8-bit sRGB RGB, from sharp's metadata. */
-function describeConversions(meta: Metadata): string[] {
+/** Describes how the source differs from opaque, upright, single-frame 8-bit sRGB RGB, from sharp's metadata. */
+function describeSource(meta: Metadata): string[] {
   const notes: string[] = [];
-  const sixteen = meta.depth === 'ushort' || meta.space === 'rgb16' || meta.space === 'grey16';
-  const grey = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels !== undefined && meta.channels <= 2);
-  const palette = meta.isPalette;
-  if (meta.space === 'cmyk') notes.push('CMYK; converted to sRGB');
-  else if (palette) notes.push('palette; converted to 8-bit sRGB');
-  else if (sixteen) notes.push(`16-bit ${grey ? 'greyscale' : 'RGB'}; converted to 8-bit sRGB`);
+  const grey = meta.space === 'b-w' || meta.space === 'grey16';
+  const bits = meta.depth === 'ushort' ? '16-bit ' : meta.depth === 'uchar' || meta.depth === undefined ? '' : `${meta.depth} `;
+  if (meta.space === 'cmyk') notes.push(`${bits}CMYK; converted to sRGB`);
+  else if (meta.isPalette) notes.push('palette colours; converted to 8-bit sRGB');
+  else if (bits !== '') notes.push(`${bits}${grey ? 'greyscale' : 'RGB'}; converted to 8-bit sRGB`);
   else if (grey) notes.push('greyscale; converted to sRGB');
-  if (meta.hasAlpha) notes.push('alpha channel flattened over white');
-  if (meta.orientation !== undefined && meta.orientation > 1) notes.push(`EXIF orientation ${meta.orientation} applied`);
+  else if (meta.space !== 'srgb') notes.push(`colour space '${meta.space}'; converted to sRGB`);
+  if (meta.orientation !== undefined && meta.orientation > 1 && meta.orientation <= 8) notes.push(`EXIF orientation ${meta.orientation} applied`);
+  if (meta.pages !== undefined && meta.pages > 1) notes.push(`first of ${meta.pages} frames used`);
   return notes;
 }
 
-/** Decodes image bytes; throws DecodeError('undecodable') for anything sharp cannot read whole. */
-export async function decodeBuffer(bytes: Buffer, name: string): Promise<Decoded> {
-  if (bytes.length === 0) throw new DecodeError('empty-file', `'${name}' is empty (0 bytes).`);
-  try {
-    // failOn 'truncated' refuses partial JPEGs instead of filling them with grey.
-    const input = sharp(bytes, { failOn: 'truncated', limitInputPixels: 16384 * 16384 });
-    const meta = await input.metadata();
-    const rotated = meta.orientation !== undefined && meta.orientation >= 5;
-    const width = (rotated ? meta.height : meta.width) ?? 0;
-    const height = (rotated ? meta.width : meta.height) ?? 0;
-    // Work in 8-bit sRGB from the start: converts CMYK (with its profile, or a generic one) and 16-bit data.
-    let pipeline = input.pipelineColourspace('srgb').rotate();
-    if (meta.hasAlpha) pipeline = pipeline.flatten({ background: { r: 255, g: 255, b: 255 } });
-    const { data, info } = await pipeline
-      .resize(CACHE_IMAGE_SIZE, CACHE_IMAGE_SIZE, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.width !== CACHE_IMAGE_SIZE || info.height !== CACHE_IMAGE_SIZE || info.channels !== 3 || data.length !== CACHE_IMAGE_SIZE * CACHE_IMAGE_SIZE * 3) {
-      throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${CACHE_IMAGE_SIZE}x${CACHE_IMAGE_SIZE}x3`);
+/** Shorter side to 256, then the centre 256x256, as 8-bit sRGB with alpha kept (if any) for flattening below. */
+async function resizeToRecord(input: Sharp, hasAlpha: boolean): Promise<{ data: Buffer; channels: number }> {
+  // Working in sRGB from the start converts CMYK (with its profile, or sharp's generic one) and 16-bit data once.
+  let pipeline = input
+    .pipelineColourspace('srgb')
+    .rotate()
+    .resize(CACHE_IMAGE_SIZE, CACHE_IMAGE_SIZE, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
+    .toColourspace('srgb');
+  if (!hasAlpha) pipeline = pipeline.removeAlpha();
+  const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const channels = hasAlpha ? 4 : 3;
+  if (info.width !== CACHE_IMAGE_SIZE || info.height !== CACHE_IMAGE_SIZE || info.channels !== channels) {
+    throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}; expected ${CACHE_IMAGE_SIZE}x${CACHE_IMAGE_SIZE}x${channels}`);
+  }
+  return { data, channels };
+}
+
+/**
+ * Composites RGBA over white. The resize above interpolates premultiplied colour and returns it unpremultiplied, so
+ * c * a + 255 * (1 - a) here equals flattening first and resizing after. Returns whether any pixel was see-through.
+ */
+function flattenOverWhite(rgba: Buffer, out: Uint8Array): boolean {
+  let translucent = false;
+  for (let i = 0, o = 0; o < out.length; i += 4, o += 3) {
+    const a = rgba[i + 3]!;
+    if (a === 255) {
+      out[o] = rgba[i]!;
+      out[o + 1] = rgba[i + 1]!;
+      out[o + 2] = rgba[i + 2]!;
+    } else {
+      translucent = true;
+      const white = 255 * (255 - a);
+      out[o] = Math.round((rgba[i]! * a + white) / 255);
+      out[o + 1] = Math.round((rgba[i + 1]! * a + white) / 255);
+      out[o + 2] = Math.round((rgba[i + 2]! * a + white) / 255);
     }
-    return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height, conversions: describeConversions(meta) };
+  }
+  return translucent;
+}
+
+/**
+ * Decodes image bytes (any format sharp reads, plus BMP) into one cache record.
+ * Throws DecodeError('empty-file') for 0 bytes and DecodeError('undecodable') for anything that cannot be read whole.
+ * @param name the file's name, for messages only.
+ */
+export async function decodeImageBytes(bytes: Uint8Array, name: string): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new DecodeError('empty-file', name, 'is empty (0 bytes)');
+  try {
+    let input: Sharp;
+    let width: number;
+    let height: number;
+    let hasAlpha: boolean;
+    const conversions: string[] = [];
+    if (isBmp(bytes)) {
+      // libvips reads BMP only through ImageMagick, which sharp's own binaries leave out.
+      const bmp = decodeBmp(bytes);
+      input = sharp(bmp.pixels, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } });
+      ({ width, height } = bmp);
+      hasAlpha = bmp.channels === 4;
+      conversions.push(...bmp.conversions);
+    } else {
+      // failOn 'truncated' refuses a cut-off JPEG or PNG instead of silently filling the rest with grey.
+      input = sharp(bytes, { failOn: 'truncated' });
+      const meta = await input.metadata();
+      ({ width, height } = meta.autoOrient);
+      hasAlpha = meta.hasAlpha;
+      conversions.push(...describeSource(meta));
+    }
+    const { data, channels } = await resizeToRecord(input, hasAlpha);
+    let pixels: Uint8Array;
+    if (channels === 4) {
+      pixels = new Uint8Array(CACHE_RECORD_BYTES);
+      // An alpha channel that is opaque everywhere changes nothing, so it is not reported.
+      if (flattenOverWhite(data, pixels)) conversions.push('alpha channel flattened over white');
+    } else {
+      pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    }
+    return { pixels, width, height, conversions };
   } catch (error) {
-    throw new DecodeError('undecodable', `'${name}' cannot be decoded: ${(error as Error).message}`);
+    if (error instanceof DecodeError) throw error;
+    throw new DecodeError('undecodable', name, `cannot be decoded: ${(error as Error).message}`);
   }
 }
 
-/** Reads and decodes a file exactly as the import does (used to predict on any image file). */
-export async function decodeForModel(file: string): Promise<Decoded> {
+/** Reads a whole file; DecodeError('unreadable') when it cannot be read, ('empty-file') when it has no bytes. */
+export async function readImageFile(file: string): Promise<Buffer> {
   let bytes: Buffer;
   try {
     bytes = await fs.promises.readFile(file);
   } catch (error) {
-    throw new DecodeError('unreadable', `'${file}' cannot be read: ${(error as Error).message}`);
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new DecodeError('unreadable', file, `cannot be read: ${code && !message.startsWith(code) ? `${code}: ` : ''}${message}`);
   }
-  return decodeBuffer(bytes, file);
+  if (bytes.length === 0) throw new DecodeError('empty-file', file, 'is empty (0 bytes)');
+  return bytes;
+}
+
+/** Reads and decodes one file into a cache record, exactly as the import does. */
+export async function decodeToCache(file: string): Promise<DecodedImage> {
+  return decodeImageBytes(await readImageFile(file), file);
+}
+
+/** Any image file, decoded and preprocessed exactly as at import, ready for the model (e.g. to predict on it). */
+export async function decodeForModel(file: string): Promise<DecodedImage> {
+  return decodeToCache(file);
 }

@@ -1,205 +1,291 @@
-// Imports a folder of class folders: decode, convert, resize and cache every image once, then split and measure.
+// Imports a folder of class folders: decodes, converts and caches every image once, then splits it and measures it.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Dataset, MANIFEST_FILE, openDataset } from './dataset';
-import { DecodeError, decodeBuffer } from './decode';
-import { scanFolder, type ScannedFile } from './scan';
-import { stratifiedTestIndices } from './split';
-import { StatisticsAccumulator } from './statistics';
+import { datasetFiles, needsCompaction, RecordReader, RecordWriter, writeAndSync, writeCompactedCache } from './cache';
+import { openDataset, type Dataset } from './dataset';
+import { DecodeError, decodeImageBytes, readImageFile } from './decode';
+import { IMAGE_EXTENSIONS, scanFolder, type Scan, type ScannedFile } from './scan';
+import { splitNewImages } from './split';
+import { StatisticsAccumulator, type TrainingStatistics } from './statistics';
 import {
   CACHE_RECORD_BYTES,
-  type Conversion,
+  type ColourStatistics,
   type DatasetManifest,
   type ImageEntry,
   type ImportOptions,
   type ImportProgress,
   type ImportReport,
   type SkippedFile,
+  type Split,
 } from './types';
 
-/** Files decoded at the same time: sharp decodes on its own threads; a few in flight keep them busy. */
+/** Files decoded at once: sharp decodes on libuv's threads, and on 2 cores 3 in flight keep them busy without piling up. */
 const CONCURRENCY = 3;
+/** Progress events are at least this far apart, except the last of each phase. */
+const PROGRESS_INTERVAL_MS = 100;
 
+const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The dataset's folder name: a slug of the folder's name and the first 8 hex digits of SHA-256 of its absolute path. */
 export function datasetId(source: string): string {
-  const slug = path.basename(source).toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'dataset';
-  return `${slug}-${createHash('sha256').update(path.resolve(source)).digest('hex').slice(0, 8)}`;
+  const absolute = path.resolve(source);
+  const slug =
+    path
+      .basename(absolute)
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40)
+      .replace(/-+$/, '') || 'dataset';
+  return `${slug}-${createHash('sha256').update(absolute).digest('hex').slice(0, 8)}`;
 }
 
-function writeAtomically(file: string, data: string | Uint8Array): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(temp, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+/** Calls onProgress at most every PROGRESS_INTERVAL_MS, always for the last event of a phase, with rate and ETA. */
+class ProgressReporter {
+  private last = -Infinity;
+  private phase: ImportProgress['phase'] | undefined;
+  private phaseStart = 0;
+
+  constructor(private readonly onProgress: ((progress: ImportProgress) => void) | undefined) {}
+
+  report(phase: ImportProgress['phase'], done: number, total: number, final: boolean, current?: string): void {
+    if (!this.onProgress) return;
+    const now = performance.now();
+    if (phase !== this.phase) {
+      this.phase = phase;
+      this.phaseStart = now;
+    }
+    if (!final && now - this.last < PROGRESS_INTERVAL_MS) return;
+    this.last = now;
+    const seconds = (now - this.phaseStart) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const event: ImportProgress = { phase, done, total, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined };
+    if (current !== undefined) event.current = current;
+    this.onProgress(event);
   }
-  fs.renameSync(temp, file);
 }
 
-function previousManifest(dir: string): DatasetManifest | undefined {
-  if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) return undefined;
+/** The manifest of an earlier import of the same folder, or undefined when there is none or it is damaged. */
+function earlierImport(dir: string): DatasetManifest | undefined {
+  if (!fs.existsSync(datasetFiles(dir).manifest)) return undefined;
   try {
     return openDataset(dir).manifest;
   } catch {
-    // A damaged earlier import is ignored: everything is decoded again.
+    // A damaged earlier import cannot be trusted: everything is decoded again and its files are replaced.
     return undefined;
   }
 }
 
-/** Reports progress at most ten times a second, and always the last call. */
-function throttled(onProgress: ((p: ImportProgress) => void) | undefined) {
-  let last = 0;
-  let phaseStart = performance.now();
-  let phase = '';
-  return (p: Omit<ImportProgress, 'rate' | 'etaSeconds'>) => {
-    if (!onProgress) return;
-    const now = performance.now();
-    if (p.phase !== phase) {
-      phase = p.phase;
-      phaseStart = now;
-    }
-    if (p.done < p.total && now - last < 100) return;
-    last = now;
-    const seconds = (now - phaseStart) / 1000;
-    const rate = seconds > 0 ? p.done / seconds : 0;
-    onProgress({ ...p, rate, etaSeconds: rate > 0 ? (p.total - p.done) / rate : undefined });
-  };
+function checkOptions(options: ImportOptions): void {
+  const { testFraction, seed } = options;
+  if (testFraction !== undefined && !(testFraction > 0 && testFraction < 1)) {
+    throw new Error(`Test fraction ${testFraction} is not allowed; use a number between 0 and 1 (exclusive), e.g. 0.2.`);
+  }
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`Seed ${seed} is not allowed; use a whole number.`);
 }
 
+interface Decoded {
+  file: ScannedFile;
+  entry: Omit<ImageEntry, 'label' | 'split'>;
+}
+
+/**
+ * Imports `source` into `path.join(datasetsRoot, datasetId(source))`, or updates that dataset when it was imported
+ * before: unchanged files (same path, size and mtime) keep their cached record, new and changed files are decoded,
+ * removed ones leave the manifest. Labels keep their index and new classes are appended. With a seeded split, images
+ * imported before keep their split, and the seed and test fraction of the first import stay in force.
+ * Throws when the source is missing, is not a folder or holds no decodable image in a class folder.
+ */
 export async function importDataset(source: string, datasetsRoot: string, options: ImportOptions = {}): Promise<Dataset> {
   const started = performance.now();
+  checkOptions(options);
   const absolute = path.resolve(source);
-  const testFraction = options.testFraction ?? 0.2;
-  const seed = options.seed ?? 0;
-  if (!(testFraction > 0 && testFraction < 1)) throw new Error(`Test fraction ${testFraction} is not allowed; use a number between 0 and 1.`);
-  const progress = throttled(options.onProgress);
-  progress({ phase: 'scanning', done: 0, total: 1 });
-  const scan = scanFolder(absolute);
+  const progress = new ProgressReporter(options.onProgress);
+  const checkAborted = () => {
+    if (options.signal?.aborted) throw Object.assign(new Error(`Import of '${absolute}' was aborted.`), { name: 'AbortError', cause: options.signal.reason as unknown });
+  };
+
+  progress.report('scanning', 0, 0, false);
+  const scan = scanFolder(absolute, (found) => progress.report('scanning', found, found, false), checkAborted);
+  progress.report('scanning', scan.files.length, scan.files.length, true);
+  const noImages = (skipped: SkippedFile[]) => {
+    const reasons = new Map<string, number>();
+    for (const s of skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
+    const summary = [...reasons].map(([reason, n]) => `${n} ${reason}`).join(', ');
+    return new Error(
+      `No images were found in '${absolute}': expected one subfolder per class (or train/ and test/ folders of class folders) ` +
+        `holding image files (${[...IMAGE_EXTENSIONS].join(', ')}).${summary ? ` Skipped: ${summary}.` : ''}`,
+    );
+  };
+  if (scan.files.length === 0) throw noImages(scan.skipped);
+
   const id = datasetId(absolute);
   const dir = path.join(datasetsRoot, id);
+  const existed = fs.existsSync(dir);
   fs.mkdirSync(dir, { recursive: true });
-  const previous = previousManifest(dir);
-  const previousByPath = new Map((previous?.images ?? []).map((e) => [e.path, e]));
+  try {
+    return await importInto({ dir, id, absolute, scan, options, progress, checkAborted, noImages, started });
+  } catch (error) {
+    // A first import that fails leaves nothing behind; an earlier import stays whole (its manifest is untouched).
+    if (!existed) fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
 
-  // Decode what is new or changed; reuse the rest.
-  const cacheFile = path.join(dir, 'images.u8');
-  const fd = fs.openSync(cacheFile, fs.existsSync(cacheFile) && previous ? 'r+' : 'w+');
-  let records = Math.floor(fs.fstatSync(fd).size / CACHE_RECORD_BYTES);
-  const skipped: SkippedFile[] = [...scan.skipped];
-  const kept: { scanned: ScannedFile; entry: Omit<ImageEntry, 'label' | 'split'> }[] = [];
+/** What importDataset has settled before the dataset folder is touched. */
+interface ImportContext {
+  dir: string;
+  id: string;
+  /** The source folder, absolute. */
+  absolute: string;
+  scan: Scan;
+  options: ImportOptions;
+  progress: ProgressReporter;
+  /** Throws an AbortError once options.signal has fired. */
+  checkAborted: () => void;
+  /** The error for a folder with no decodable image, summarising what was skipped. */
+  noImages: (skipped: SkippedFile[]) => Error;
+  /** performance.now() at the start. */
+  started: number;
+}
+
+/** Decodes, splits, measures and writes the dataset in `dir`; a failure leaves an earlier import there usable. */
+async function importInto(context: ImportContext): Promise<Dataset> {
+  const { dir, id, absolute, scan, options, progress, checkAborted, noImages, started } = context;
+  const files = datasetFiles(dir);
+  const previous = earlierImport(dir);
+  const earlier = new Map((previous?.images ?? []).map((e) => [e.path, e]));
+
+  // Reuse what is unchanged; decode what is new or changed, appending to the cache (an older manifest stays valid).
+  const writer = RecordWriter.open(files.cache, previous !== undefined);
+  const kept: Decoded[] = [];
   const toDecode: ScannedFile[] = [];
-  for (const f of scan.files) {
-    const old = previousByPath.get(f.path);
-    if (old && old.size === f.size && old.mtimeMs === f.mtimeMs && old.record < records) {
-      kept.push({ scanned: f, entry: { path: f.path, record: old.record, sha256: old.sha256, size: f.size, mtimeMs: f.mtimeMs, width: old.width, height: old.height, conversions: old.conversions ?? [] } });
-    } else toDecode.push(f);
+  for (const file of scan.files) {
+    const old = earlier.get(file.path);
+    if (old && old.size === file.size && old.mtimeMs === file.mtimeMs && old.record < writer.records) {
+      const { label: _label, split: _split, ...entry } = old;
+      kept.push({ file, entry: { ...entry, conversions: old.conversions ?? [] } });
+    } else toDecode.push(file);
   }
   const reused = kept.length;
-  let done = 0;
-  let next = 0;
-  const work = async () => {
-    while (next < toDecode.length) {
-      if (options.signal?.aborted) throw Object.assign(new Error('Import aborted.'), { name: 'AbortError' });
-      const f = toDecode[next++]!;
-      try {
-        let bytes: Buffer;
-        try {
-          bytes = await fs.promises.readFile(f.file);
-        } catch (error) {
-          throw new DecodeError('unreadable', `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-        }
-        const decoded = await decodeBuffer(bytes, f.path);
-        const record = records++;
-        fs.writeSync(fd, decoded.pixels, 0, CACHE_RECORD_BYTES, record * CACHE_RECORD_BYTES);
-        kept.push({
-          scanned: f,
-          entry: { path: f.path, record, sha256: createHash('sha256').update(bytes).digest('hex'), size: f.size, mtimeMs: f.mtimeMs, width: decoded.width, height: decoded.height, conversions: decoded.conversions },
-        });
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
-        skipped.push({ path: f.path, reason: error.reason, detail: error.message.replace(/^'[^']*' /, '') });
-      }
-      done++;
-      progress({ phase: 'decoding', done, total: toDecode.length, current: f.path });
-    }
-  };
+  const skipped: SkippedFile[] = [...scan.skipped];
+  let decoded = 0;
   try {
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(1, toDecode.length)) }, work));
-    fs.fsyncSync(fd);
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    progress.report('decoding', 0, toDecode.length, toDecode.length === 0);
+    const worker = async () => {
+      while (next < toDecode.length && !failed) {
+        checkAborted();
+        const file = toDecode[next++]!;
+        try {
+          const bytes = await readImageFile(file.file);
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          const image = await decodeImageBytes(bytes, file.path);
+          const record = writer.append(image.pixels);
+          kept.push({ file, entry: { path: file.path, record, sha256, size: file.size, mtimeMs: file.mtimeMs, width: image.width, height: image.height, conversions: image.conversions } });
+          decoded++;
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          skipped.push({ path: file.path, reason: error.reason, detail: error.detail });
+        }
+        done++;
+        progress.report('decoding', done, toDecode.length, done === toDecode.length, file.path);
+      }
+    };
+    // Every worker is waited for before the cache is closed, so that none writes to a closed (or reused) descriptor.
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(CONCURRENCY, toDecode.length) }, () =>
+        worker().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      ),
+    );
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
   } finally {
-    fs.closeSync(fd);
+    writer.close();
   }
-  progress({ phase: 'decoding', done: toDecode.length, total: toDecode.length });
+  if (kept.length === 0) throw noImages(skipped);
 
-  // Labels: earlier labels keep their index (never re-sorted); new non-empty classes are appended in sorted order.
-  kept.sort((a, b) => (a.scanned.path < b.scanned.path ? -1 : a.scanned.path > b.scanned.path ? 1 : 0));
-  const withImages = new Set(kept.map((k) => k.scanned.className));
+  // Labels: the earlier ones keep their index; classes that now have images are appended in code-unit order.
+  const withImages = new Set(kept.map((k) => k.file.className));
   const labels = [...(previous?.labels ?? [])];
   for (const name of scan.classNames) if (withImages.has(name) && !labels.includes(name)) labels.push(name);
+  const labelOf = new Map(labels.map((name, i) => [name, i]));
   const emptyClasses = scan.classNames.filter((n) => !withImages.has(n));
-  if (kept.length === 0) {
-    throw new Error(`No images were found in '${absolute}': expected one subfolder per class (or train/ and test/ folders of class folders) holding image files.`);
-  }
 
-  // Split: from the folders, else earlier choices kept and new files split per class with the seed.
+  // Split: from the folders; else earlier images keep theirs and new ones are drawn per class with the seed.
+  const earlierSplit = scan.layout === 'classes' && previous?.report.split.kind === 'seeded' ? previous.report.split : undefined;
+  const keepEarlier = earlierSplit !== undefined;
+  const testFraction = earlierSplit?.testFraction ?? options.testFraction ?? 0.2;
+  const seed = earlierSplit?.seed ?? options.seed ?? 0;
+  kept.sort((a, b) => byCodeUnit(a.file.path, b.file.path));
   const images: ImageEntry[] = [];
-  const fresh = new Map<string, typeof kept>();
+  const fresh = new Map<string, Decoded[]>();
+  const earlierSplits = new Map<string, { train: number; test: number }>();
   for (const k of kept) {
-    const label = labels.indexOf(k.scanned.className);
-    const earlier = previousByPath.get(k.scanned.path);
-    if (k.scanned.split) images.push({ ...k.entry, label, split: k.scanned.split });
-    else if (earlier && previous?.report.split.kind === 'seeded') images.push({ ...k.entry, label, split: earlier.split });
-    else fresh.set(k.scanned.className, [...(fresh.get(k.scanned.className) ?? []), k]);
+    const label = labelOf.get(k.file.className)!;
+    const old = earlier.get(k.file.path);
+    if (k.file.split) images.push({ ...k.entry, label, split: k.file.split });
+    else if (keepEarlier && old) {
+      images.push({ ...k.entry, label, split: old.split });
+      const counts = earlierSplits.get(k.file.className) ?? { train: 0, test: 0 };
+      counts[old.split]++;
+      earlierSplits.set(k.file.className, counts);
+    } else {
+      const list = fresh.get(k.file.className);
+      if (list) list.push(k);
+      else fresh.set(k.file.className, [k]);
+    }
   }
   for (const [className, items] of fresh) {
-    const test = stratifiedTestIndices(items.length, testFraction, seed, className);
-    items.forEach((k, i) => images.push({ ...k.entry, label: labels.indexOf(className), split: test.has(i) ? 'test' : 'train' }));
+    const before = earlierSplits.get(className) ?? { train: 0, test: 0 };
+    const test = splitNewImages(items.length, before.train, before.test, testFraction, seed, className);
+    items.forEach((k, i) => images.push({ ...k.entry, label: labelOf.get(className)!, split: test.has(i) ? 'test' : 'train' }));
   }
-  images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  compactCache(cacheFile, images);
+  images.sort((a, b) => byCodeUnit(a.path, b.path));
 
-  // Statistics of the training split (section 2's mean image, section 4.1's colour covariance).
-  const dataset = new Dataset(dir, { cacheFile: 'images.u8' } as DatasetManifest);
-  const accumulator = new StatisticsAccumulator();
+  // The training split's mean image (section 2) and colour statistics (section 4.1), unless the training images are
+  // exactly those of the earlier import (then its mean image and statistics still hold).
   const train = images.filter((e) => e.split === 'train');
-  const buffer = new Uint8Array(CACHE_RECORD_BYTES);
-  train.forEach((e, i) => {
-    accumulator.add(dataset.readRecord(e.record, buffer));
-    progress({ phase: 'statistics', done: i + 1, total: train.length });
-  });
-  dataset.close();
-  if (train.length === 0) throw new Error(`Dataset '${absolute}' has no training images after the split; add images or lower the test fraction.`);
-  const statistics = accumulator.result();
-
-  const byHash = new Map<string, ImageEntry[]>();
-  for (const e of images) byHash.set(e.sha256, [...(byHash.get(e.sha256) ?? []), e]);
-  const groups = [...byHash.values()].filter((g) => g.length > 1);
-  const leakage: [string, string][] = [];
-  for (const g of groups) {
-    for (const a of g.filter((e) => e.split === 'train')) for (const b of g.filter((e) => e.split === 'test')) leakage.push([a.path, b.path]);
+  if (train.length === 0) throw new Error(`Dataset '${absolute}' has no training images: its train/ folder holds no decodable image.`);
+  const earlierTrain = previous?.images.filter((e) => e.split === 'train');
+  const sameTraining =
+    earlierTrain !== undefined && earlierTrain.length === train.length && train.every((e, i) => e.path === earlierTrain[i]!.path && e.record === earlierTrain[i]!.record && e.sha256 === earlierTrain[i]!.sha256);
+  let colour: ColourStatistics;
+  let meanImage: Float32Array | undefined;
+  if (previous && sameTraining) {
+    colour = previous.statistics;
+    progress.report('statistics', train.length, train.length, true);
+  } else {
+    ({ colour, meanImage } = measureTraining(files.cache, train, progress, checkAborted));
   }
-  const conversions: Conversion[] = images.flatMap((e) => e.conversions.map((detail) => ({ path: e.path, detail })));
-  const report: ImportReport = {
-    source: absolute,
-    split: scan.layout === 'folders' ? { kind: 'folders' } : { kind: 'seeded', testFraction: previous?.report.split.kind === 'seeded' ? previous.report.split.testFraction : testFraction, seed: previous?.report.split.kind === 'seeded' ? previous.report.split.seed : seed },
-    imported: images.length,
-    decoded: images.length - reused,
+
+  const report = makeReport(absolute, scan.layout === 'folders' ? { kind: 'folders' } : { kind: 'seeded', testFraction, seed }, images, labels, {
+    decoded,
     reused,
-    skipped: skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
-    conversions,
+    skipped,
     emptyClasses,
-    duplicates: groups.map((g) => g.map((e) => e.path)),
-    leakage,
-    counts: labels.map((label, i) => ({
-      label,
-      train: images.filter((e) => e.label === i && e.split === 'train').length,
-      test: images.filter((e) => e.label === i && e.split === 'test').length,
-    })),
-    seconds: (performance.now() - started) / 1000,
-  };
+    seconds: 0,
+  });
+
+  // Records of removed and changed files are left in the cache until they are more than half of it.
+  const cacheTemp = `${files.cache}.${process.pid}.tmp`;
+  let compacted = false;
+  if (needsCompaction(writer.records, new Set(images.map((e) => e.record)))) {
+    const moved = writeCompactedCache(files.cache, cacheTemp, images.map((e) => e.record));
+    for (const e of images) e.record = moved.get(e.record)!;
+    compacted = true;
+  }
+
   const now = new Date().toISOString();
+  report.seconds = (performance.now() - started) / 1000;
   const manifest: DatasetManifest = {
     version: 1,
     id,
@@ -209,37 +295,78 @@ export async function importDataset(source: string, datasetsRoot: string, option
     updatedAt: now,
     labels,
     images,
-    statistics: statistics.colour,
+    statistics: colour,
     meanImageFile: 'mean.f32',
     cacheFile: 'images.u8',
     report,
   };
-  const mean = statistics.meanImage;
-  writeAtomically(path.join(dir, 'mean.f32'), new Uint8Array(mean.buffer, mean.byteOffset, mean.byteLength));
-  // The manifest goes last: until it is renamed into place, the previous import stays whole and usable.
-  writeAtomically(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest));
-  progress({ phase: 'done', done: images.length, total: images.length });
+  const meanTemp = `${files.mean}.${process.pid}.tmp`;
+  const manifestTemp = `${files.manifest}.${process.pid}.tmp`;
+  if (meanImage) writeAndSync(meanTemp, new Uint8Array(meanImage.buffer, meanImage.byteOffset, meanImage.byteLength));
+  writeAndSync(manifestTemp, JSON.stringify(manifest));
+  // Renamed into place last, manifest last of all. A compacted cache renumbers the records, so the old manifest goes
+  // first: a crash in between leaves no dataset (import again) rather than a manifest pointing at the wrong images.
+  if (compacted) {
+    fs.rmSync(files.manifest, { force: true });
+    fs.renameSync(cacheTemp, files.cache);
+  }
+  if (meanImage) fs.renameSync(meanTemp, files.mean);
+  fs.renameSync(manifestTemp, files.manifest);
+  progress.report('done', images.length, images.length, true);
   return openDataset(dir);
 }
 
-/** Rewrites the cache without orphaned records (of removed or changed files) once they outnumber the live ones. */
-function compactCache(cacheFile: string, images: ImageEntry[]): void {
-  const total = Math.floor(fs.statSync(cacheFile).size / CACHE_RECORD_BYTES);
-  if (total - images.length <= images.length) return;
-  const temp = `${cacheFile}.${process.pid}.tmp`;
-  const input = fs.openSync(cacheFile, 'r');
-  const output = fs.openSync(temp, 'w');
+/** Reads the training records one at a time and accumulates their mean image and colour statistics. */
+function measureTraining(cacheFile: string, train: ImageEntry[], progress: ProgressReporter, checkAborted: () => void): TrainingStatistics {
+  const accumulator = new StatisticsAccumulator();
+  const reader = new RecordReader(cacheFile);
   const buffer = new Uint8Array(CACHE_RECORD_BYTES);
   try {
-    images.forEach((e, i) => {
-      fs.readSync(input, buffer, 0, CACHE_RECORD_BYTES, e.record * CACHE_RECORD_BYTES);
-      fs.writeSync(output, buffer, 0, CACHE_RECORD_BYTES, i * CACHE_RECORD_BYTES);
-      e.record = i;
+    progress.report('statistics', 0, train.length, false);
+    train.forEach((e, i) => {
+      if (i % 64 === 0) checkAborted();
+      accumulator.add(reader.read(e.record, buffer));
+      progress.report('statistics', i + 1, train.length, i + 1 === train.length);
     });
-    fs.fsyncSync(output);
   } finally {
-    fs.closeSync(input);
-    fs.closeSync(output);
+    reader.close();
   }
-  fs.renameSync(temp, cacheFile);
+  return accumulator.result();
+}
+
+/** The import report: counts, conversions, duplicates (equal SHA-256) and train/test leakage. */
+function makeReport(
+  source: string,
+  split: ImportReport['split'],
+  images: ImageEntry[],
+  labels: string[],
+  rest: Pick<ImportReport, 'decoded' | 'reused' | 'skipped' | 'emptyClasses' | 'seconds'>,
+): ImportReport {
+  const byHash = new Map<string, ImageEntry[]>();
+  for (const e of images) {
+    const group = byHash.get(e.sha256);
+    if (group) group.push(e);
+    else byHash.set(e.sha256, [e]);
+  }
+  const groups = [...byHash.values()].filter((g) => g.length > 1);
+  const leakage: [string, string][] = [];
+  for (const g of groups) {
+    for (const a of g.filter((e) => e.split === 'train')) for (const b of g.filter((e) => e.split === 'test')) leakage.push([a.path, b.path]);
+  }
+  const counts = labels.map((label) => ({ label, train: 0, test: 0 }));
+  for (const e of images) counts[e.label]![e.split satisfies Split]++;
+  return {
+    source,
+    split,
+    imported: images.length,
+    decoded: rest.decoded,
+    reused: rest.reused,
+    skipped: [...rest.skipped].sort((a, b) => byCodeUnit(a.path, b.path)),
+    conversions: images.flatMap((e) => e.conversions.map((detail) => ({ path: e.path, detail }))),
+    emptyClasses: rest.emptyClasses,
+    duplicates: groups.map((g) => g.map((e) => e.path)).sort((a, b) => byCodeUnit(a[0]!, b[0]!)),
+    leakage,
+    counts,
+    seconds: rest.seconds,
+  };
 }

@@ -3,15 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SkippedFile, Split } from './types';
 
-/** Extensions worth handing to the decoder (compared in lower case). */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.bmp', '.jp2', '.svg']);
-const TEST_FOLDER_NAMES = ['test', 'val', 'validation'];
+/** Extensions handed to the decoder, compared in lower case. Anything else is a stray file. */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.bmp']);
+/** Names (case-insensitive) of the held-out folder beside train/, in order of preference. */
+const TEST_FOLDER_NAMES = ['test', 'val'];
 
 export interface ScannedFile {
   /** Absolute path. */
   file: string;
   /** Relative to the source, '/'-separated. */
   path: string;
+  /** Name of the top class folder the file sits in (at any depth). */
   className: string;
   /** Set when the folder layout fixes the split. */
   split: Split | undefined;
@@ -20,115 +22,209 @@ export interface ScannedFile {
 }
 
 export interface Scan {
+  /** 'folders' when the source has train/ and test/ (or val/) folders of class folders. */
   layout: 'folders' | 'classes';
-  /** Class folder names in first-seen, code-unit sorted order. */
+  /** Every class folder's name (with images or not), sorted by code unit. */
   classNames: string[];
+  /** Candidate image files, sorted by path. */
   files: ScannedFile[];
   skipped: SkippedFile[];
 }
 
-function relative(source: string, file: string): string {
-  return path.relative(source, file).split(path.sep).join('/');
+const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** An I/O error in words, led by its code (Node's messages usually start with it already). */
+const errorText = (error: unknown) => {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
+};
+
+/** A folder that is not searched: hidden ones and the resource-fork folders macOS puts into zip files. */
+function ignoredFolder(name: string): string | undefined {
+  if (name.startsWith('.')) return 'hidden folder; not searched';
+  if (name === '__MACOSX') return 'macOS resource-fork folder; not searched';
+  return undefined;
 }
 
-function listDirectory(dir: string, source: string, skipped: SkippedFile[]): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } catch (error) {
-    skipped.push({ path: relative(source, dir) || '.', reason: 'unreadable', detail: `folder cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-    return [];
-  }
+/** Why a file name is not an image, or undefined when its extension says it is one. */
+function strayReason(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (lower === '.ds_store' || lower === 'thumbs.db' || lower === 'desktop.ini' || name.startsWith('._')) return 'operating-system metadata file';
+  const extension = path.extname(lower);
+  if (!IMAGE_EXTENSIONS.has(extension)) return `extension '${extension || '(none)'}' is not an image type (${[...IMAGE_EXTENSIONS].join(', ')})`;
+  return undefined;
 }
 
-/** Every file under `dir`, following symbolic links but never visiting a folder twice (link loops). */
-function walk(dir: string, source: string, visited: Set<string>, skipped: SkippedFile[], out: { file: string; stat: fs.Stats }[]): void {
-  let real: string;
-  try {
-    real = fs.realpathSync(dir);
-  } catch (error) {
-    skipped.push({ path: relative(source, dir), reason: 'unreadable', detail: `cannot resolve: ${(error as Error).message}` });
-    return;
+class Walker {
+  readonly scan: Scan = { layout: 'classes', classNames: [], files: [], skipped: [] };
+  /** Real paths of folders already walked: a symbolic link back to one of them is a loop, or a second way in. */
+  private readonly visited = new Set<string>();
+  /** Real paths of the class folders: a link into one of them from elsewhere is not followed (it has its own class). */
+  private readonly classRoots = new Set<string>();
+
+  constructor(
+    readonly source: string,
+    private readonly onFile: ((found: number) => void) | undefined,
+    private readonly aborted: () => void,
+  ) {
+    this.visited.add(fs.realpathSync(source));
   }
-  if (visited.has(real)) {
-    skipped.push({ path: relative(source, dir), reason: 'unreadable', detail: 'a symbolic link back to a folder already visited (a loop); not followed' });
-    return;
+
+  relative(file: string): string {
+    return path.relative(this.source, file).split(path.sep).join('/');
   }
-  visited.add(real);
-  for (const entry of listDirectory(dir, source, skipped)) {
-    const full = path.join(dir, entry.name);
-    let stat: fs.Stats;
+
+  skip(file: string, reason: SkippedFile['reason'], detail: string): void {
+    this.scan.skipped.push({ path: this.relative(file), reason, detail });
+  }
+
+  /** A folder's entries sorted by name, each with its stat (links followed); unreadable entries are reported. */
+  list(dir: string): { name: string; full: string; stat: fs.Stats }[] {
+    let names: string[];
     try {
-      stat = fs.statSync(full);
+      names = fs.readdirSync(dir).sort(byCodeUnit);
     } catch (error) {
-      skipped.push({ path: relative(source, full), reason: 'unreadable', detail: `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-      continue;
+      this.skip(dir, 'unreadable', `folder cannot be read: ${errorText(error)}`);
+      return [];
     }
-    if (stat.isDirectory()) walk(full, source, visited, skipped, out);
-    else if (stat.isFile()) out.push({ file: full, stat });
+    const out: { name: string; full: string; stat: fs.Stats }[] = [];
+    for (const name of names) {
+      const full = path.join(dir, name);
+      try {
+        out.push({ name, full, stat: fs.statSync(full) });
+      } catch (error) {
+        // A dangling symbolic link, or a file that vanished or may not be looked at.
+        this.skip(full, 'unreadable', `cannot be read: ${errorText(error)}`);
+      }
+    }
+    return out;
+  }
+
+  /** Marks class folders before any is walked, so a link from one class into another is refused. */
+  reserve(dirs: string[]): void {
+    for (const dir of dirs) {
+      try {
+        this.classRoots.add(fs.realpathSync(dir));
+      } catch {
+        // Reported when the folder itself is entered.
+      }
+    }
+  }
+
+  /** Whether a folder may be entered; refuses one whose real path was walked already, or another class's folder. */
+  enter(dir: string, classRoot = false): boolean {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch (error) {
+      this.skip(dir, 'unreadable', `cannot be resolved: ${errorText(error)}`);
+      return false;
+    }
+    if (this.visited.has(real)) {
+      this.skip(dir, 'unreadable', 'symbolic link to a folder already searched (a loop, or a second way to the same folder); not followed');
+      return false;
+    }
+    if (!classRoot && this.classRoots.has(real)) {
+      this.skip(dir, 'unreadable', 'symbolic link to another class folder; not followed (its images belong to that class)');
+      return false;
+    }
+    this.visited.add(real);
+    return true;
+  }
+
+  /** Every file under a class folder, at any depth, belongs to that class. */
+  walkClass(dir: string, className: string, split: Split | undefined): void {
+    if (!this.enter(dir, true)) return;
+    const pending = [dir];
+    // Depth-first with an explicit stack, entries in name order: no recursion limit on deep trees.
+    while (pending.length > 0) {
+      this.aborted();
+      const current = pending.pop()!;
+      const folders: string[] = [];
+      for (const { name, full, stat } of this.list(current)) {
+        if (stat.isDirectory()) {
+          const ignored = ignoredFolder(name);
+          if (ignored) this.skip(full, 'not-an-image', ignored);
+          else if (this.enter(full)) folders.push(full);
+        } else if (!stat.isFile()) {
+          this.skip(full, 'not-an-image', 'not a regular file (a device, socket or pipe)');
+        } else {
+          const stray = strayReason(name);
+          if (stray) this.skip(full, 'not-an-image', stray);
+          else {
+            this.scan.files.push({ file: full, path: this.relative(full), className, split, size: stat.size, mtimeMs: stat.mtimeMs });
+            this.onFile?.(this.scan.files.length);
+          }
+        }
+      }
+      pending.push(...folders.reverse());
+    }
+  }
+
+  /** A file beside the class folders: an operating system's metadata file, or an image outside any class. */
+  strayAtTop(full: string, name: string): void {
+    const stray = strayReason(name);
+    if (stray) this.skip(full, 'not-an-image', stray);
+    else this.skip(full, 'outside-class-folder', 'files must be inside a class folder');
+  }
+
+  /** The class folders directly inside `root`, by name; files there are outside any class and reported. */
+  classFolders(root: string, entries = this.list(root)): { name: string; full: string }[] {
+    const out: { name: string; full: string }[] = [];
+    for (const { name, full, stat } of entries) {
+      if (!stat.isDirectory()) {
+        this.strayAtTop(full, name);
+        continue;
+      }
+      const ignored = ignoredFolder(name);
+      if (ignored) this.skip(full, 'not-an-image', ignored);
+      else out.push({ name, full });
+    }
+    return out;
   }
 }
 
-/** Sorts files into candidates and stray files (with the reason they are left out). */
-function classify(files: { file: string; stat: fs.Stats }[], source: string, className: string, split: Split | undefined, out: Scan): void {
-  for (const { file, stat } of files) {
-    const rel = relative(source, file);
-    const base = path.basename(file);
-    const extension = path.extname(base).toLowerCase();
-    if (base === '.DS_Store' || base.toLowerCase() === 'thumbs.db' || base.toLowerCase() === 'desktop.ini' || base.startsWith('._')) {
-      out.skipped.push({ path: rel, reason: 'not-an-image', detail: 'operating-system metadata file' });
-    } else if (!IMAGE_EXTENSIONS.has(extension)) {
-      out.skipped.push({ path: rel, reason: 'not-an-image', detail: `extension '${extension || '(none)'}' is not an image type` });
-    } else {
-      out.files.push({ file, path: rel, className, split, size: stat.size, mtimeMs: stat.mtimeMs });
-    }
+/**
+ * Scans a dataset folder. Throws when it does not exist or is not a folder; every other problem is a skipped entry.
+ * @param onFile called with the number of candidate files found so far.
+ * @param aborted called between folders; may throw to stop the scan.
+ */
+export function scanFolder(source: string, onFile?: (found: number) => void, aborted: () => void = () => {}): Scan {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(source);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`Dataset folder '${source}' does not exist; expected a folder whose subfolders are classes.`);
+    throw new Error(`Dataset folder '${source}' cannot be read (${errorText(error)}).`);
   }
-}
-
-export function scanFolder(source: string): Scan {
-  if (!fs.existsSync(source)) throw new Error(`Dataset folder '${source}' does not exist.`);
-  if (!fs.statSync(source).isDirectory()) throw new Error(`'${source}' is a file; expected a folder whose subfolders are classes.`);
-  const scan: Scan = { layout: 'classes', classNames: [], files: [], skipped: [] };
-  const top = listDirectory(source, source, scan.skipped);
-  const isFolder = (e: fs.Dirent) => e.isDirectory() || (e.isSymbolicLink() && safeIsDirectory(path.join(source, e.name)));
-  const folders = top.filter(isFolder);
-  const trainFolder = folders.find((e) => e.name.toLowerCase() === 'train');
-  const testFolder = folders.find((e) => TEST_FOLDER_NAMES.includes(e.name.toLowerCase()));
-  const visited = new Set<string>();
-  const names = new Set<string>();
-  const strayAt = (dir: string, entries: fs.Dirent[]) => {
-    for (const e of entries) {
-      if (!isFolder(e)) scan.skipped.push({ path: relative(source, path.join(dir, e.name)), reason: 'outside-class-folder', detail: 'files must be inside a class folder' });
-    }
-  };
-  const addClasses = (root: string, split: Split | undefined) => {
-    const entries = root === source ? top : listDirectory(root, source, scan.skipped);
-    strayAt(root, entries);
-    for (const e of entries.filter(isFolder)) {
-      names.add(e.name);
-      const files: { file: string; stat: fs.Stats }[] = [];
-      walk(path.join(root, e.name), source, visited, scan.skipped, files);
-      classify(files, source, e.name, split, scan);
-    }
-  };
-  if (trainFolder && testFolder) {
+  if (!stat.isDirectory()) throw new Error(`'${source}' is a file, not a folder; expected a folder whose subfolders are classes (or train/ and test/ folders of class folders).`);
+  const walker = new Walker(source, onFile, aborted);
+  const scan = walker.scan;
+  const top = walker.list(source);
+  const folders = top.filter((e) => e.stat.isDirectory());
+  const train = folders.find((e) => e.name.toLowerCase() === 'train');
+  const test = TEST_FOLDER_NAMES.map((n) => folders.find((e) => e.name.toLowerCase() === n)).find((e) => e !== undefined);
+  const classes: { name: string; full: string; split: Split | undefined }[] = [];
+  if (train && test) {
     scan.layout = 'folders';
-    strayAt(source, top);
-    addClasses(path.join(source, trainFolder.name), 'train');
-    addClasses(path.join(source, testFolder.name), 'test');
-    for (const e of folders) {
-      if (e !== trainFolder && e !== testFolder) scan.skipped.push({ path: e.name, reason: 'outside-class-folder', detail: `folder beside ${trainFolder.name}/ and ${testFolder.name}/ is not used` });
+    for (const e of top) {
+      if (e === train || e === test) continue;
+      const ignored = e.stat.isDirectory() ? ignoredFolder(e.name) : undefined;
+      if (ignored) walker.skip(e.full, 'not-an-image', ignored);
+      else if (e.stat.isDirectory()) walker.skip(e.full, 'outside-class-folder', `folder beside ${train.name}/ and ${test.name}/; not used`);
+      else walker.strayAtTop(e.full, e.name);
+    }
+    for (const [folder, split] of [[train, 'train'], [test, 'test']] as const) {
+      if (walker.enter(folder.full, true)) classes.push(...walker.classFolders(folder.full).map((c) => ({ ...c, split })));
     }
   } else {
-    addClasses(source, undefined);
+    classes.push(...walker.classFolders(source, top).map((c) => ({ ...c, split: undefined })));
   }
-  scan.classNames = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  walker.reserve(classes.map((c) => c.full));
+  for (const c of classes) walker.walkClass(c.full, c.name, c.split);
+  const names = new Set(classes.map((c) => c.name));
+  scan.classNames = [...names].sort(byCodeUnit);
+  scan.files.sort((a, b) => byCodeUnit(a.path, b.path));
+  scan.skipped.sort((a, b) => byCodeUnit(a.path, b.path));
   return scan;
-}
-
-function safeIsDirectory(file: string): boolean {
-  try {
-    return fs.statSync(file).isDirectory();
-  } catch {
-    return false;
-  }
 }
