@@ -1,43 +1,335 @@
 // The one contract between the UI and the engine host: request channels with their payloads and results, events, errors.
-// Electron's main process (and later the browser host) implements it, the preload forwards it, the renderer imports
-// its types only. It imports nothing, on purpose: the renderer type-checks this file under a DOM-only tsconfig, and
-// one engine import would drag Node's and TensorFlow.js' types in with it.
+// Electron's main process and the browser host (`alexnet serve`) serve it with the same handlers (core/service), the
+// preload and the browser socket forward it, the renderer imports its types only. It imports nothing, on purpose: the
+// renderer type-checks this file under a DOM-only tsconfig. The request schemas live beside it, in schemas.ts.
 
-/** The same set as RunStatus in core/runlog/run-log.ts; electron/main/api-handlers.ts checks that they agree. */
+/** The same set as RunStatus in core/runlog/run-log.ts; core/service/service.ts checks that they agree. */
 export type RunStatus = 'created' | 'running' | 'paused' | 'completed' | 'stopped' | 'interrupted' | 'failed' | 'diverged';
+export type Preset = 'paper' | 'quick';
+export type RecipeName = 'small-data' | 'paper';
+export type Split = 'train' | 'test';
+export type CropMode = 'centre' | 'ten';
+export type NoticeLevel = 'info' | 'warning' | 'error';
+
+export interface BackendSummary {
+  /** 'webgpu', 'cpu' or 'tensorflow'. */
+  name: string;
+  /** The adapter in words, e.g. 'nvidia hopper' or 'google swiftshader'. */
+  device: string;
+  /** Set when the backend is not what was asked for, or is slow. */
+  notice: string | null;
+}
 
 export interface AppInfo {
   name: string;
   version: string;
-  /** Which host answers: Electron's main process, or the browser host of `alexnet serve` (a later version). */
+  /** Which host answers: Electron's main process, or the browser host of `alexnet serve`. */
   host: 'electron' | 'browser';
   /** Electron's version; null in the browser host. */
   electron: string | null;
+  /** Null until the engine has started its backend (the first computation). */
+  backend: BackendSummary | null;
+  /** The folders the user allowed this host to read (imports must lie inside one of them). */
+  roots: string[];
+  /** The embedded demo dataset's folder, when this install has it. */
+  demoDataset: string | null;
 }
+
+// ---- Datasets ----
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  /** The folder the images were imported from. */
+  source: string;
+  classes: number;
+  images: number;
+  train: number;
+  test: number;
+  updatedAt: string;
+}
+
+export interface SkippedFileInfo {
+  path: string;
+  /** 'undecodable', 'empty-file', 'not-an-image', 'unreadable', 'outside-class-folder', ... */
+  reason: string;
+  detail: string;
+}
+
+export interface ImportReportInfo {
+  source: string;
+  split: { kind: 'folders' } | { kind: 'seeded'; testFraction: number; seed: number };
+  imported: number;
+  decoded: number;
+  reused: number;
+  skipped: SkippedFileInfo[];
+  conversions: { path: string; detail: string }[];
+  emptyClasses: string[];
+  duplicates: string[][];
+  leakage: [string, string][];
+  seconds: number;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  labels: string[];
+  /** Images per class and split, in label order. */
+  counts: { label: string; train: number; test: number }[];
+  report: ImportReportInfo;
+}
+
+/** One image of a dataset, addressed by split and position in that split (the manifest's order). */
+export interface ImageRef {
+  split: Split;
+  index: number;
+}
+
+export interface ImageItem extends ImageRef {
+  /** Path relative to the dataset's source folder. */
+  path: string;
+  label: number;
+}
+
+// ---- Training ----
+
+export interface Ablations {
+  /** Section 3.2: one tower with half the kernels in every conv layer but conv5. */
+  oneTower: boolean;
+  /** Section 3.3: no local response normalisation. */
+  noLrn: boolean;
+  /** Section 3.4: 2x2 stride-2 pooling instead of overlapping 3x3 stride 2. */
+  nonOverlappingPooling: boolean;
+  /** Section 4.2: no dropout on fc6 and fc7. */
+  noDropout: boolean;
+  /** Section 4.1: no PCA colour noise. */
+  noPcaNoise: boolean;
+}
+
+export interface TrainRequest {
+  datasetId: string;
+  preset: Preset;
+  recipe: RecipeName;
+  /** 1 to 10,000; default the recipe's. */
+  epochs?: number;
+  /** 1 to 4,096; default the recipe's (paper: 128). */
+  batchSize?: number;
+  /** Greater than 0, at most 10; default the recipe's. */
+  learningRate?: number;
+  /** Epochs without a better validation error before the rate is divided by 10; 1 to 1,000. */
+  patience?: number;
+  /** 0 to 2^31 - 1. */
+  seed: number;
+  ablations: Ablations;
+  name?: string;
+}
+
+/** The defaults a training form starts from, for one preset and recipe. */
+export interface RecipeDefaults {
+  preset: Preset;
+  recipe: RecipeName;
+  description: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  optimizer: string;
+}
+
+export interface AblationInfo {
+  key: keyof Ablations;
+  label: string;
+  /** One line: what it changes and the paper's section. */
+  explanation: string;
+  section: string;
+}
+
+export interface TrainOptions {
+  presets: { id: Preset; label: string; description: string }[];
+  recipes: { id: RecipeName; label: string; description: string }[];
+  defaults: RecipeDefaults[];
+  ablations: AblationInfo[];
+  backend: BackendSummary | null;
+}
+
+export type ControlAction = 'pause' | 'resume' | 'stop' | 'divide-learning-rate';
+
+export interface JobState {
+  /** The run training now, or null. */
+  active: { runId: string; status: 'running' | 'paused'; since: string } | null;
+  /** Runs waiting their turn, first first. */
+  queued: string[];
+  /** Imports in progress. */
+  imports: { jobId: string; folder: string }[];
+}
+
+// ---- Runs ----
 
 export interface RunSummary {
   id: string;
   name: string;
   status: RunStatus;
-  preset: 'paper' | 'quick';
+  statusDetail: string | null;
+  preset: Preset;
+  recipe: string;
+  seed: number;
+  datasetId: string;
+  datasetName: string | null;
+  backend: string;
+  device: string;
   epochsDone: number;
   epochsPlanned: number;
+  stepsDone: number;
   /** Best validation top-1 error so far, 0 to 1; null before the first epoch ends. */
   bestTop1Error: number | null;
+  createdAt: string;
+  finishedAt: string | null;
+  /** True when the run can be resumed (stopped, interrupted, failed with a checkpoint). */
+  resumable: boolean;
 }
 
-export interface DatasetSummary {
-  id: string;
-  name: string;
-  classes: number;
-  images: number;
+export interface EpochPoint {
+  epoch: number;
+  trainLoss: number;
+  trainTop1Error: number;
+  trainTop5Error: number;
+  validationLoss: number | null;
+  validationTop1Error: number | null;
+  validationTop5Error: number | null;
+  learningRate: number;
+  seconds: number;
 }
+
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  imagesPerSecond: number;
+}
+
+export interface NoticeInfo {
+  time: string;
+  level: NoticeLevel;
+  code: string;
+  message: string;
+}
+
+export interface RunDetail extends RunSummary {
+  /** The run's whole configuration flattened to dotted keys ('model.conv1.kernels', 'recipe.learningRate'), for comparing runs. */
+  settings: Record<string, string | number | boolean | null>;
+  epochs: EpochPoint[];
+  /** Per-step losses, thinned to at most 2,000 points. */
+  steps: StepPoint[];
+  /** Epochs (1-based, after which) the learning rate was divided by 10. */
+  learningRateDrops: number[];
+  notices: NoticeInfo[];
+  checkpoints: { epoch: number; step: number; createdAt: string }[];
+  evaluations: { split: Split; crops: CropMode; top1Error: number; top5Error: number; createdAt: string }[];
+}
+
+// ---- Looking inside ----
+
+export interface KernelTower {
+  /** 'a' or 'b' (one tower: 'a' only). */
+  tower: string;
+  /** The grid as a PNG data URL; kernel k sits at column k % columns, row floor(k / columns). */
+  image: string;
+  width: number;
+  height: number;
+  columns: number;
+  /** Kernel cell size and padding in image pixels, to map a pointer position to a kernel. */
+  cell: number;
+  padding: number;
+  /** Each kernel's colour-specificity score (0 colour-agnostic, 1 purely chromatic). */
+  scores: number[];
+  /** The tower's mean score. */
+  score: number;
+}
+
+export interface KernelView {
+  /** The snapshots recorded (one per epoch), oldest first. */
+  snapshots: { epoch: number; step: number }[];
+  /** Which snapshot is shown. */
+  index: number;
+  /** [height, width, channels, kernels per tower]. */
+  shape: number[];
+  towers: KernelTower[];
+}
+
+export interface Prediction {
+  label: string;
+  labelIndex: number;
+  probability: number;
+}
+
+export interface NeighbourInfo extends ImageRef {
+  path: string;
+  label: string;
+  distance: number;
+  /** A small JPEG data URL of the image. */
+  thumbnail: string;
+}
+
+/** An image to look up: bytes the user dropped (base64, at most 32 MiB decoded) or an image of the run's dataset. */
+export type LookupImage = { kind: 'bytes'; name: string; base64: string } | ({ kind: 'dataset' } & ImageRef);
+
+export interface LookupResult {
+  /** The query as the network sees it (256x256 after the import's resize and centre crop), a data URL. */
+  query: string;
+  crops: CropMode;
+  predictions: Prediction[];
+  /** Nearest training images by fc7 features (Figure 4, right). */
+  byFeatures: NeighbourInfo[];
+  /** Nearest training images by raw pixels, for contrast. */
+  byPixels: NeighbourInfo[];
+}
+
+export interface ConfusionView {
+  crops: CropMode;
+  labels: string[];
+  /** [true class][predicted class] counts over the test split. */
+  matrix: number[][];
+  perClassAccuracy: (number | null)[];
+  top1Error: number;
+  top5Error: number;
+  count: number;
+}
+
+export interface CellImage extends ImageRef {
+  path: string;
+  /** The probability of the predicted class. */
+  confidence: number;
+  thumbnail: string;
+}
+
+// ---- The channel table ----
 
 /** Every request channel: what it takes (undefined: nothing) and what it answers. */
 export interface Requests {
   'app:info': { request: undefined; response: AppInfo };
-  'runs:list': { request: undefined; response: RunSummary[] };
   'datasets:list': { request: undefined; response: DatasetSummary[] };
+  'datasets:get': { request: { datasetId: string }; response: DatasetDetail };
+  /** Starts importing a folder; progress and the end come as 'import:progress' and 'import:finished' events. */
+  'datasets:import': { request: { folder: string; testFraction?: number; seed?: number; name?: string }; response: { jobId: string } };
+  /** A page of a dataset's images, of one class or all, in manifest order. */
+  'datasets:images': {
+    request: { datasetId: string; label: number | null; split: Split | 'all'; offset: number; limit: number };
+    response: { total: number; items: ImageItem[] };
+  };
+  /** Small JPEG data URLs of up to 200 images. */
+  'datasets:thumbnails': { request: { datasetId: string; images: ImageRef[]; size?: number }; response: string[] };
+  'train:options': { request: undefined; response: TrainOptions };
+  /** Starts a run now, or queues it behind the one training. */
+  'train:start': { request: TrainRequest; response: { runId: string; queued: boolean } };
+  'train:resume': { request: { runId: string; epochs?: number }; response: { runId: string; queued: boolean } };
+  'train:control': { request: { runId: string; action: ControlAction }; response: JobState };
+  'jobs:state': { request: undefined; response: JobState };
+  'runs:list': { request: undefined; response: RunSummary[] };
+  'runs:get': { request: { runId: string }; response: RunDetail };
+  'runs:delete': { request: { runId: string }; response: { deleted: string } };
+  'kernels:get': { request: { runId: string; snapshot?: number }; response: KernelView };
+  'lookup:query': { request: { runId: string; image: LookupImage; crops?: CropMode; k?: number }; response: LookupResult };
+  'confusion:get': { request: { runId: string; crops: CropMode }; response: ConfusionView };
+  'confusion:cell': { request: { runId: string; crops: CropMode; trueLabel: number; predictedLabel: number }; response: CellImage[] };
 }
 
 export type Channel = keyof Requests;
@@ -46,16 +338,39 @@ export type ResponseOf<C extends Channel> = Requests[C]['response'];
 /** A channel that takes nothing is called as `invoke(channel)`. */
 export type RequestArgs<C extends Channel> = undefined extends RequestOf<C> ? [request?: RequestOf<C>] : [request: RequestOf<C>];
 
-/** Events the host pushes to the UI, all on one IPC channel. */
+// ---- Events ----
+
+/** Events the host pushes to the UI, all on one channel. */
 export type HostEvent =
-  | { type: 'run:step'; runId: string; epoch: number; stepInEpoch: number; stepsPerEpoch: number; loss: number }
+  | { type: 'import:progress'; jobId: string; folder: string; phase: 'scanning' | 'decoding' | 'statistics' | 'done'; done: number; total: number; rate: number; etaSeconds: number | null; current: string | null }
+  | { type: 'import:finished'; jobId: string; folder: string; datasetId: string | null; error: SerializedError | null }
+  | { type: 'run:started'; runId: string; backend: string; device: string; stepsPerEpoch: number; trainImages: number; testImages: number }
+  | { type: 'run:step'; runId: string; epoch: number; stepInEpoch: number; stepsPerEpoch: number; globalStep: number; loss: number; learningRate: number; imagesPerSecond: number; etaSeconds: number }
+  | ({ type: 'run:epoch'; runId: string; learningRateDropped: boolean; imagesPerSecond: number } & EpochPoint)
+  | { type: 'run:status'; runId: string; status: RunStatus }
   | { type: 'run:finished'; runId: string; outcome: 'completed' | 'stopped' | 'diverged' | 'failed'; message: string }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; code: string; message: string };
+  | { type: 'jobs:changed'; state: JobState }
+  | { type: 'notice'; runId: string | null; level: NoticeLevel; code: string; message: string };
 export type HostEventType = HostEvent['type'];
 export const EVENT_CHANNEL = 'host:event';
 
-/** Codes of the errors the transport itself raises; engine errors bring their own codes. */
-export type ErrorCode = 'E_BAD_REQUEST' | 'E_UNKNOWN_CHANNEL' | 'E_UNTRUSTED_SENDER' | 'E_NOT_IMPLEMENTED';
+// ---- Errors ----
+
+/**
+ * Codes of the errors the host raises. E_BAD_REQUEST: a request failed its schema; E_NOT_FOUND: no such dataset, run
+ * or file; E_PATH_REFUSED: a path outside the folders the user chose; E_BUSY: the thing is in use (a running run);
+ * E_STATE: not possible in the current state (resume a completed run); E_COMPUTE: the engine failed (out of memory).
+ */
+export type ErrorCode =
+  | 'E_BAD_REQUEST'
+  | 'E_UNKNOWN_CHANNEL'
+  | 'E_UNTRUSTED_SENDER'
+  | 'E_NOT_FOUND'
+  | 'E_PATH_REFUSED'
+  | 'E_BUSY'
+  | 'E_STATE'
+  | 'E_COMPUTE'
+  | 'E_TOO_MANY_REQUESTS';
 
 /** Errors cross the boundary as data and become Errors again on the other side. */
 export interface SerializedError {
@@ -67,11 +382,13 @@ export interface SerializedError {
 /** What a request channel answers on the wire. */
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
-/** The API the page sees as `window.api`; the preload implements it (`satisfies HostApi`). */
+/** The API the page sees: the preload implements it as `window.api` (`satisfies HostApi`), the browser socket too. */
 export interface HostApi {
   invoke<C extends Channel>(channel: C, ...request: RequestArgs<C>): Promise<Reply<ResponseOf<C>>>;
   /** Calls `listener` for each event of this type; returns the function that stops it. */
   on<T extends HostEventType>(type: T, listener: (event: Extract<HostEvent, { type: T }>) => void): () => void;
+  /** Present in the desktop app only. */
+  desktop?: DesktopApi;
 }
 
 export class ApiError extends Error {
@@ -92,29 +409,26 @@ export function serializeError(error: unknown): SerializedError {
   return { name: 'Error', message: String(error) };
 }
 
-function quote(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+/**
+ * What only the desktop app offers (the preload adds it to `window.api`): the system's folder dialog, and the paths of
+ * folders dropped on the window. Both also allow the chosen folders to be read. Absent in the browser UI, where the
+ * user types a path inside the folders `alexnet serve` was started with.
+ */
+export interface DesktopApi {
+  chooseFolders(): Promise<string[]>;
+  /** The paths of dropped items (DOM File objects from a drop event). */
+  droppedPaths(files: readonly unknown[]): Promise<string[]>;
 }
 
-function nothing(channel: Channel, value: unknown): undefined {
-  if (value !== undefined) throw new ApiError('E_BAD_REQUEST', `'${channel}' takes no request; got ${quote(value)}.`);
-  return undefined;
+// ---- The browser host's socket ----
+
+/** The browser host's WebSocket path; the page connects to `ws://<host>/api?token=<token>` (the token is in its URL's fragment). */
+export const SOCKET_PATH = '/api';
+/** Page to host: a request, answered by the message with the same id. */
+export interface SocketRequest {
+  id: number;
+  channel: string;
+  request?: unknown;
 }
-
-/** The schema of each channel's request: checks a value that came from the other process and returns it typed. */
-export const REQUEST_PARSERS: { [C in Channel]: (channel: C, value: unknown) => RequestOf<C> } = {
-  'app:info': nothing,
-  'runs:list': nothing,
-  'datasets:list': nothing,
-};
-
-export const CHANNELS = Object.keys(REQUEST_PARSERS) as Channel[];
-
-export function parseChannel(value: unknown): Channel {
-  if (typeof value === 'string' && Object.hasOwn(REQUEST_PARSERS, value)) return value as Channel;
-  throw new ApiError('E_UNKNOWN_CHANNEL', `No request channel ${quote(value)}; use one of ${CHANNELS.join(', ')}.`);
-}
+/** Host to page: a reply to a request, or an event. */
+export type SocketMessage = { id: number; reply: Reply<unknown> } | { event: HostEvent };
