@@ -1,7 +1,7 @@
 // Builds the desktop app into out/: main and preload for Electron, the renderer page with Svelte.
 import { resolve } from 'node:path';
-import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
+import { rendererConfig } from './renderer.vite.config';
 
 // Absolute entries: a bare 'electron/...' path would be taken for the 'electron' package.
 const root = import.meta.dirname;
@@ -19,9 +19,5 @@ export default defineConfig({
       rollupOptions: { input: resolve(root, 'electron/preload/index.ts'), output: { format: 'cjs', entryFileNames: '[name].cjs' } },
     },
   },
-  renderer: {
-    root: resolve(root, 'renderer'),
-    plugins: [svelte()],
-    build: { rollupOptions: { input: resolve(root, 'renderer/index.html') } },
-  },
+  renderer: rendererConfig,
 });

@@ -152,9 +152,25 @@ export interface TrainOptions {
 
 export type ControlAction = 'pause' | 'resume' | 'stop' | 'divide-learning-rate';
 
+/** Where a training run is, as its last step reported it. */
+export interface RunProgress {
+  /** 0-based epoch in progress. */
+  epoch: number;
+  epochs: number;
+  /** Steps done in this epoch (1-based after the first step). */
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  globalStep: number;
+  loss: number;
+  learningRate: number;
+  imagesPerSecond: number;
+  /** Seconds left in the whole run, from the recent step times. */
+  etaSeconds: number;
+}
+
 export interface JobState {
-  /** The run training now, or null. */
-  active: { runId: string; status: 'running' | 'paused'; since: string } | null;
+  /** The run training now, or null; progress is null until its first step. */
+  active: { runId: string; status: 'running' | 'paused'; since: string; progress: RunProgress | null } | null;
   /** Runs waiting their turn, first first. */
   queued: string[];
   /** Imports in progress. */
@@ -345,7 +361,8 @@ export type HostEvent =
   | { type: 'import:progress'; jobId: string; folder: string; phase: 'scanning' | 'decoding' | 'statistics' | 'done'; done: number; total: number; rate: number; etaSeconds: number | null; current: string | null }
   | { type: 'import:finished'; jobId: string; folder: string; datasetId: string | null; error: SerializedError | null }
   | { type: 'run:started'; runId: string; backend: string; device: string; stepsPerEpoch: number; trainImages: number; testImages: number }
-  | { type: 'run:step'; runId: string; epoch: number; stepInEpoch: number; stepsPerEpoch: number; globalStep: number; loss: number; learningRate: number; imagesPerSecond: number; etaSeconds: number }
+  /** At most a few per second: steps in between are folded into the next event (every step is in the run log). */
+  | ({ type: 'run:step'; runId: string } & RunProgress)
   | ({ type: 'run:epoch'; runId: string; learningRateDropped: boolean; imagesPerSecond: number } & EpochPoint)
   | { type: 'run:status'; runId: string; status: RunStatus }
   | { type: 'run:finished'; runId: string; outcome: 'completed' | 'stopped' | 'diverged' | 'failed'; message: string }
