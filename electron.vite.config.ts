@@ -14,9 +14,14 @@ export default defineConfig({
   },
   preload: {
     build: {
-      // A sandboxed preload is one CommonJS script that can require only 'electron': bundle everything else.
-      externalizeDeps: false,
-      rollupOptions: { input: resolve(root, 'electron/preload/index.ts'), output: { format: 'cjs', entryFileNames: '[name].cjs' } },
+      // Two preloads, both CommonJS (preload scripts cannot be ES modules when sandboxed): the page's, which may
+      // require only 'electron' (a test checks the bundle), and the hidden compute window's, which runs the engine
+      // with Node and keeps the package.json dependencies outside the bundle like main.
+      externalizeDeps: true,
+      rollupOptions: {
+        input: { index: resolve(root, 'electron/preload/index.ts'), compute: resolve(root, 'electron/compute/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
+      },
     },
   },
   renderer: rendererConfig,

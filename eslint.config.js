@@ -106,6 +106,28 @@ export default defineConfig(
     },
   },
   {
+    // The browser host runs in plain Node and serves the engine's handlers; it is not the page and not Electron.
+    files: ['server/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict({
+        patterns: [{ regex: `${PACKAGE('electron')}|${PACKAGE('svelte')}|${FOLDER('renderer')}|${FOLDER('electron')}|${FOLDER('cli')}`, message: 'server/ is the browser host: the engine and Node only, no Electron, UI or CLI code.' }],
+      }),
+    },
+  },
+  {
+    // The hidden compute window's preload: Electron's renderer side and the engine's compute part, nothing of the UI.
+    files: ['electron/compute/**/*.ts'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict({
+        patterns: [
+          { regex: `${PACKAGE('svelte')}|${FOLDER('renderer')}|${FOLDER('cli')}|${FOLDER('server')}|${FOLDER('main')}`, message: 'electron/compute runs the engine in the compute window: no UI, CLI, host or main-process code.' },
+          { regex: `${FOLDER('service')}|${FOLDER('runlog')}|${PACKAGE('better-sqlite3')}|${PACKAGE('sharp')}`, message: 'electron/compute must stay free of native modules: the run log and the service live in the main process.' },
+        ],
+      }),
+    },
+  },
+  {
     files: ['cli/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': restrict({

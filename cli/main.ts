@@ -5,6 +5,7 @@ import { registerBenchCommand } from './commands/bench';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
 import { registerInspectCommands } from './commands/inspect';
+import { registerServeCommand } from './commands/serve';
 import { registerTrainCommands } from './commands/train';
 import { openContext, type Context, type GlobalOptions } from './context';
 import { choiceOption, CliError, EXIT } from './errors';
@@ -38,6 +39,7 @@ export async function runCli(argv: string[]): Promise<number> {
   registerInspectCommands(program, withContext);
   registerBenchCommand(program, withContext);
   registerDemoCommand(program, withContext, runCli);
+  registerServeCommand(program, withContext);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

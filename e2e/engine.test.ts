@@ -9,10 +9,10 @@ import { evaluate } from '../core/evaluate/evaluate';
 import { RunLog } from '../core/runlog/run-log';
 import type { TrainEvent } from '../core/train/events';
 import { readCheckpoint } from '../core/train/checkpoint';
-import { loadRun } from '../core/workbench/run-model';
+import { loadRun, queryPixels } from '../core/workbench/run-files';
 import { resumeTraining, startTraining, type TrainingRequest } from '../core/workbench/training';
-import { neighbours, predict, queryPixels } from '../core/workbench/lookup';
-import { openWorkspace, type Workspace } from '../core/workspace';
+import { featuresFile, neighbours, predict } from '../core/workbench/lookup';
+import { openWorkspace, runDirectory, type Workspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
 
 for (const backendName of ['cpu', 'webgpu'] as const) {
@@ -70,7 +70,7 @@ for (const backendName of ['cpu', 'webgpu'] as const) {
       const checkpoint = readCheckpoint(firstResult.lastCheckpoint!);
       expect(checkpoint.position).toEqual({ epoch: 1, stepInEpoch: 1, globalStep: 4 });
       const resumedLosses: number[] = [];
-      const resumed = resumeTraining(workspace, log, backend, first.runId, dataset, {}, (e) => {
+      const resumed = resumeTraining(workspace, log, backend, first.runId, {}, (e) => {
         if (e.type === 'step') resumedLosses.push(e.loss);
       });
       expect((await resumed.done).outcome).toBe('completed');
@@ -104,7 +104,7 @@ for (const backendName of ['cpu', 'webgpu'] as const) {
         const top = await predict(loaded, pixels);
         expect(top).toHaveLength(3);
         expect(top.reduce((s, p) => s + p.probability, 0)).toBeCloseTo(1, 5);
-        const near = await neighbours(workspace, loaded, { split: 'train', index: 2 }, 4);
+        const near = await neighbours(loaded, featuresFile(runDirectory(workspace, straight.runId)), await queryPixels(loaded, { split: 'train', index: 2 }), 4, 2);
         expect(near.byFeatures).toHaveLength(4);
         expect(near.byPixels).toHaveLength(4);
         // A training image is not its own neighbour.

@@ -122,6 +122,27 @@ describe('electron/main and cli/ import no UI code', () => {
   });
 });
 
+describe('server/ (the browser host) and electron/compute (the compute window)', () => {
+  it.each([
+    ['server/x.ts', 'electron', /no Electron, UI or CLI code/],
+    ['server/x.ts', 'svelte', /no Electron, UI or CLI code/],
+    ['server/x.ts', '../renderer/src/api-client', /no Electron, UI or CLI code/],
+    ['server/x.ts', '../cli/context', /no Electron, UI or CLI code/],
+    ['electron/compute/x.ts', '../main/index', /no UI, CLI, host or main-process code/],
+    ['electron/compute/x.ts', '../../renderer/src/api-client', /no UI, CLI, host or main-process code/],
+    ['electron/compute/x.ts', '../../core/service/service', /free of native modules/],
+    ['electron/compute/x.ts', '../../core/runlog/run-log', /free of native modules/],
+    ['electron/compute/x.ts', 'sharp', /free of native modules/],
+  ])('%s refuses %s', async (file, source, message) => {
+    expect(await problems(file, importing(source))).toEqual(restricted(message));
+  });
+
+  it('pass the engine and Node (server), and Electron and the compute part (compute window)', async () => {
+    expect(await problems('server/x.ts', importing('ws') + importing('../core/service/dispatch').replace(/used/g, 'used2'))).toEqual([]);
+    expect(await problems('electron/compute/x.ts', importing('electron') + importing('../../core/compute/compute-server').replace(/used/g, 'used2'))).toEqual([]);
+  });
+});
+
 describe('file names', () => {
   it.each([['core/train/BadName.ts'], ['core/train/snake_case.ts'], ['cli/commands/trainRun.ts'], ['bin/Start.js']])('refuses %s', async (file) => {
     expect(await problems(file, 'export const a = 1;\n')).toEqual([expect.stringMatching(/^local\/file-name: File name '[^']+' is not kebab-case/)]);

@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { evaluate, type CropMode } from '../../core/evaluate/evaluate';
 import { kernelGridPng, kernelScores, towerColourSpecificity } from '../../core/inspect/kernels';
 import { storeTrainingFeatures } from '../../core/workbench/features';
-import { neighbours, predict, queryPixels, type Query } from '../../core/workbench/lookup';
-import { loadRun, type LoadedRun } from '../../core/workbench/run-model';
+import { featuresFile, neighbours, predict, type Query } from '../../core/workbench/lookup';
+import { loadRun, queryPixels, type LoadedRun } from '../../core/workbench/run-files';
 import { runDirectory } from '../../core/workspace';
 import type { Context, WithContext } from '../context';
 import { choiceOption, integerOption, notFound, usageError } from '../errors';
@@ -119,7 +119,11 @@ export function registerInspectCommands(program: Command, withContext: WithConte
       withContext(async (context: Context, reference: string, image: string, options: { k: number }) =>
         withRun(context, reference, async (loaded) => {
           const started = performance.now();
-          const result = await neighbours(context.workspace, loaded, parseQuery(image), options.k);
+          const query = parseQuery(image);
+          const pixels = await queryPixels(loaded, query);
+          const self = 'split' in query && query.split === 'train' ? query.index : -1;
+          const file = featuresFile(runDirectory(context.workspace, loaded.run.id));
+          const result = await neighbours(loaded, file, pixels, options.k, self);
           const ms = performance.now() - started;
           if (context.json) {
             process.stdout.write(`${JSON.stringify({ run: loaded.run.id, image, milliseconds: ms, ...result })}\n`);

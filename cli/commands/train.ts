@@ -4,7 +4,6 @@ import { RECIPE_NAMES, type RecipeName } from '../../core/train/recipe';
 import type { TrainEvent } from '../../core/train/events';
 import type { TrainResult } from '../../core/train/trainer';
 import { resumeTraining, startTraining, type TrainingSession } from '../../core/workbench/training';
-import { openDataset } from '../../core/dataset/dataset';
 import type { Context, WithContext } from '../context';
 import { choiceOption, CliError, EXIT, integerOption, numberOption } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
@@ -76,10 +75,9 @@ export function registerTrainCommands(program: Command, withContext: WithContext
     .action(
       withContext(async (context: Context, runReference: string, options: { epochs?: number; maxSteps?: number }) => {
         const run = resolveRun(context, runReference);
-        const row = context.log.getDataset(run.datasetId);
-        if (!row) throw new CliError(`The dataset '${run.datasetId}' of run '${run.id}' is not in the run log.`, EXIT.notFound);
+        if (!context.log.getDataset(run.datasetId)) throw new CliError(`The dataset '${run.datasetId}' of run '${run.id}' is not in the run log.`, EXIT.notFound);
         const backend = await context.backend();
-        const session = resumeTraining(context.workspace, context.log, backend, run.id, openDataset(row.dir), options, printer(context));
+        const session = resumeTraining(context.workspace, context.log, backend, run.id, options, printer(context));
         return follow(context, session);
       }),
     );

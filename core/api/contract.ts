@@ -359,7 +359,8 @@ export type RequestArgs<C extends Channel> = undefined extends RequestOf<C> ? [r
 /** Events the host pushes to the UI, all on one channel. */
 export type HostEvent =
   | { type: 'import:progress'; jobId: string; folder: string; phase: 'scanning' | 'decoding' | 'statistics' | 'done'; done: number; total: number; rate: number; etaSeconds: number | null; current: string | null }
-  | { type: 'import:finished'; jobId: string; folder: string; datasetId: string | null; error: SerializedError | null }
+  /** `skipped`: the files left out and why; on a failed import, what the scan found instead of images. */
+  | { type: 'import:finished'; jobId: string; folder: string; datasetId: string | null; error: SerializedError | null; skipped: SkippedFileInfo[] }
   | { type: 'run:started'; runId: string; backend: string; device: string; stepsPerEpoch: number; trainImages: number; testImages: number }
   /** At most a few per second: steps in between are folded into the next event (every step is in the run log). */
   | ({ type: 'run:step'; runId: string } & RunProgress)
@@ -432,10 +433,23 @@ export function serializeError(error: unknown): SerializedError {
  * user types a path inside the folders `alexnet serve` was started with.
  */
 export interface DesktopApi {
-  chooseFolders(): Promise<string[]>;
-  /** The paths of dropped items (DOM File objects from a drop event). */
-  droppedPaths(files: readonly unknown[]): Promise<string[]>;
+  chooseFolders(): Promise<Reply<string[]>>;
+  /** The folders among dropped items (DOM File objects from a drop event), now allowed; files are left out. */
+  droppedPaths(files: readonly unknown[]): Promise<Reply<string[]>>;
 }
+
+/** The desktop app's own IPC channels behind DesktopApi: the folder dialog, and allowing dropped folders. */
+export const DESKTOP_CHANNELS = { chooseFolders: 'desktop:choose-folders', allowPaths: 'desktop:allow-paths' } as const;
+
+// ---- The page's security policy ----
+
+/**
+ * The page may load only the app's own scripts and reach only its own origin (its WebSocket included). Sent as a
+ * header by Electron's session and by the browser host, and set as a meta tag in renderer/index.html, which is what
+ * applies to the packaged file:// page; a test checks that the two agree.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'";
 
 // ---- The browser host's socket ----
 

@@ -21,8 +21,11 @@ let webgpuInstalled: Promise<GPUAdapterInfo | undefined> | undefined;
 
 /** Exposes Dawn's WebGPU as `navigator.gpu` in Node (a browser or Electron page already has it). */
 async function installNodeWebGpu(): Promise<GPUAdapterInfo | undefined> {
-  const g = globalThis as { navigator?: { gpu?: GPU } };
+  const g = globalThis as { navigator?: { gpu?: GPU }; process?: { versions?: { electron?: string } } };
   if (!g.navigator?.gpu) {
+    // Inside Electron the `webgpu` package cannot work (Electron refuses the external buffers it hands out); there
+    // only Chromium's own navigator.gpu, in a window, is WebGPU.
+    if (g.process?.versions?.electron) return undefined;
     const dawn = await import('webgpu');
     Object.assign(globalThis, dawn.globals);
     const gpu = dawn.create([]);

@@ -115,9 +115,13 @@ export async function importDataset(source: string, datasetsRoot: string, option
     const reasons = new Map<string, number>();
     for (const s of skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
     const summary = [...reasons].map(([reason, n]) => `${n} ${reason}`).join(', ');
-    return new Error(
-      `No images were found in '${absolute}': expected one subfolder per class (or train/ and test/ folders of class folders) ` +
-        `holding image files (${[...IMAGE_EXTENSIONS].join(', ')}).${summary ? ` Skipped: ${summary}.` : ''}`,
+    // The skipped files travel with the error, so that a host can show why nothing could be imported.
+    return Object.assign(
+      new Error(
+        `No images were found in '${absolute}': expected one subfolder per class (or train/ and test/ folders of class folders) ` +
+          `holding image files (${[...IMAGE_EXTENSIONS].join(', ')}).${summary ? ` Skipped: ${summary}.` : ''}`,
+      ),
+      { skipped },
     );
   };
   if (scan.files.length === 0) throw noImages(scan.skipped);

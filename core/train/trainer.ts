@@ -17,6 +17,7 @@ import { ImageSource } from './image-source';
 import { createOptimizer, type Optimizer } from './optimizer';
 import { validateRecipe, type Recipe } from './recipe';
 import { PlateauSchedule } from './schedule';
+import { trainStep } from './step';
 import { diagnose, type EpochHealth } from './stuck';
 
 export interface TrainerOptions {
@@ -178,7 +179,6 @@ export class Trainer {
       stepsPerEpoch,
       ...(this.resumedFrom ? { resumedFrom: this.resumedFrom } : {}),
     });
-    const variables = this.model.variables();
     const classes = config.classes;
     const per = config.cropSize * config.cropSize * 3;
     const input = new Float32Array(batchSize * per);
@@ -213,19 +213,7 @@ export class Trainer {
           labels[i] = entry.label;
         }
         const masks = this.model.dropoutMasks(batchSize, new Rng(seed, 'dropout', this.position.globalStep));
-        const x = tf.tensor4d(input, [batchSize, config.cropSize, config.cropSize, 3]);
-        const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes));
-        let logits: tf.Tensor2D | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const out = this.model.forward(x, { dropoutMasks: masks });
-          logits = tf.keep(out);
-          return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(out)), 1))) as tf.Scalar;
-        }, variables);
-        this.optimizer.apply(grads, this.schedule.learningRate);
-        const [lossValue] = (await value.data()) as Float32Array;
-        const logitValues = (await logits!.data()) as Float32Array;
-        tf.dispose([x, y, value, logits!, ...Object.values(grads), ...(masks ?? [])]);
-        const loss = lossValue!;
+        const { loss, logits: logitValues } = await trainStep(this.model, this.optimizer, { input, labels, masks }, this.schedule.learningRate);
         if (!Number.isFinite(loss)) {
           const message = `The loss became ${loss} at epoch ${epoch + 1}, step ${this.position.stepInEpoch + 1}: training diverged and was stopped. The last good checkpoint is kept. Lower the learning rate (now ${this.schedule.learningRate}) and resume or start again.`;
           this.emit({ type: 'notice', level: 'error', code: 'diverged', message });

@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeForModel } from '../dataset/decode';
 import { CACHE_IMAGE_SIZE } from '../dataset/types';
 import { evaluationCrops, predictImages, type CropMode } from '../evaluate/evaluate';
 import { topK } from '../evaluate/metrics';
@@ -11,8 +10,7 @@ import { readFeatureStore } from '../inspect/feature-store';
 import { nearestNeighboursTf, rawPixelNeighbours } from '../inspect/neighbours';
 import { downscale } from '../train/augment';
 import { FEATURES_FILE } from './features';
-import type { LoadedRun } from './run-model';
-import { runDirectory, type Workspace } from '../workspace';
+import type { LoadedModel } from './run-model';
 
 export interface Prediction {
   label: string;
@@ -21,6 +19,8 @@ export interface Prediction {
 }
 
 export interface Neighbour {
+  /** Position of the training image among the dataset's training entries (manifest order). */
+  index: number;
   /** Path of the training image, relative to the dataset's source folder. */
   path: string;
   label: string;
@@ -30,25 +30,26 @@ export interface Neighbour {
 /** A query: an image file (decoded and preprocessed exactly as at import) or an image of the dataset. */
 export type Query = { file: string } | { split: 'train' | 'test'; index: number };
 
-/** The query image as the cache holds it: 256x256x3 uint8. */
-export async function queryPixels(loaded: LoadedRun, query: Query): Promise<Uint8Array> {
-  if ('file' in query) {
-    if (!fs.existsSync(query.file)) throw new Error(`Image '${query.file}' does not exist.`);
-    return (await decodeForModel(query.file)).pixels;
-  }
-  const entries = loaded.dataset.entries(query.split);
-  const entry = entries[query.index];
-  if (!entry) throw new Error(`The ${query.split} split has ${entries.length} images; index ${query.index} is out of range.`);
+/** The features file of a run folder. */
+export function featuresFile(runDir: string): string {
+  return path.join(runDir, FEATURES_FILE);
+}
+
+/** One image of the dataset, 256x256x3 uint8, by split and position. */
+export function datasetPixels(loaded: Pick<LoadedModel, 'dataset'>, split: 'train' | 'test', index: number): Uint8Array {
+  const entries = loaded.dataset.entries(split);
+  const entry = entries[index];
+  if (!entry) throw new Error(`The ${split} split has ${entries.length} images; index ${index} is out of range.`);
   return loaded.dataset.readRecord(entry.record);
 }
 
-function atModelSize(loaded: LoadedRun, pixels: Uint8Array): ArrayLike<number> {
+function atModelSize(loaded: LoadedModel, pixels: Uint8Array): ArrayLike<number> {
   const factor = CACHE_IMAGE_SIZE / loaded.model.config.imageSize;
   return factor === 1 ? pixels : downscale(pixels, CACHE_IMAGE_SIZE, factor);
 }
 
 /** Top-k predictions with probabilities, from the centre crop or the average of ten crops. */
-export async function predict(loaded: LoadedRun, pixels: Uint8Array, crops: CropMode = 'centre', k = 5): Promise<Prediction[]> {
+export async function predict(loaded: LoadedModel, pixels: Uint8Array, crops: CropMode = 'centre', k = 5): Promise<Prediction[]> {
   const { transform, model } = loaded;
   const specs = evaluationCrops(crops, transform.size, transform.crop);
   const classes = model.config.classes;
@@ -62,7 +63,7 @@ export async function predict(loaded: LoadedRun, pixels: Uint8Array, crops: Crop
 }
 
 /** fc7 of one image's centre crop. */
-export async function features(loaded: LoadedRun, pixels: Uint8Array): Promise<Float32Array> {
+export async function features(loaded: LoadedModel, pixels: Uint8Array): Promise<Float32Array> {
   const { transform, model } = loaded;
   let out: Float32Array | undefined;
   await predictImages(model, [atModelSize(loaded, pixels)], transform, evaluationCrops('centre', transform.size, transform.crop), 1, (_, f) => {
@@ -74,24 +75,22 @@ export async function features(loaded: LoadedRun, pixels: Uint8Array): Promise<F
 /**
  * The k nearest training images by Euclidean distance of fc7 features (exact: candidates from the GPU, re-ranked in
  * float64), and for contrast the k nearest by raw pixel distance over the 256x256 images (the paper's point: these
- * differ). A query that is itself a training image is left out of its own neighbours.
+ * differ). `self`, the query's own position when it is a training image, is left out of its neighbours.
  */
 export async function neighbours(
-  workspace: Workspace,
-  loaded: LoadedRun,
-  query: Query,
+  loaded: LoadedModel,
+  featuresPath: string,
+  pixels: Uint8Array,
   k = 6,
+  self = -1,
 ): Promise<{ byFeatures: Neighbour[]; byPixels: Neighbour[] }> {
-  const file = path.join(runDirectory(workspace, loaded.run.id), FEATURES_FILE);
-  if (!fs.existsSync(file)) throw new Error(`Run '${loaded.run.id}' has no stored features (${file}); it stores them when training completes.`);
-  const store = readFeatureStore(file);
+  if (!fs.existsSync(featuresPath)) throw new Error(`The run has no stored features ('${featuresPath}'); they are stored when training completes, or with 'alexnet features'.`);
+  const store = readFeatureStore(featuresPath);
   const train = loaded.dataset.entries('train');
   if (store.records.length !== train.length) {
-    throw new Error(`Stored features of run '${loaded.run.id}' cover ${store.records.length} images but the dataset now has ${train.length} training images; re-run 'alexnet features'.`);
+    throw new Error(`The stored features cover ${store.records.length} images but the dataset now has ${train.length} training images; recompute them ('alexnet features').`);
   }
-  const pixels = await queryPixels(loaded, query);
   const q = await features(loaded, pixels);
-  const self = 'split' in query && query.split === 'train' ? query.index : -1;
   const exclude = (_: number, i: number) => i === self;
   const byFeatureIndex = (await nearestNeighboursTf(tf, q, store.features, store.dimension, k, { exclude }))[0]!;
   const byPixelIndex = rawPixelNeighbours(pixels, (i) => loaded.dataset.readRecord(train[i]!.record), train.length, k + (self >= 0 ? 1 : 0)).filter(
@@ -99,7 +98,7 @@ export async function neighbours(
   );
   const describe = (n: { index: number; distance: number }): Neighbour => {
     const entry = train[n.index]!;
-    return { path: entry.path, label: loaded.dataset.labels[entry.label]!, distance: n.distance };
+    return { index: n.index, path: entry.path, label: loaded.dataset.labels[entry.label]!, distance: n.distance };
   };
   return { byFeatures: byFeatureIndex.map(describe), byPixels: byPixelIndex.slice(0, k).map(describe) };
 }

@@ -1,18 +1,16 @@
-// Loads a finished or interrupted run for looking inside it: its dataset, its newest checkpoint's weights, its inputs.
+// Loads a trained model for looking inside it: a checkpoint's weights with its dataset and the inputs it was trained on.
+// It needs no run log (the compute side loads models from files the host names).
 import type { Dataset } from '../dataset/dataset';
 import { openDataset } from '../dataset/dataset';
 import { bufferLimitBytes } from '../backend/backend';
 import { AlexNet } from '../model/alexnet';
 import { checkBufferLimit } from '../model/buffers';
-import type { RunLog, RunRow } from '../runlog/run-log';
 import type { InputTransform } from '../train/augment';
 import { readCheckpoint } from '../train/checkpoint';
 import { ImageSource } from '../train/image-source';
 import type { Recipe } from '../train/recipe';
-import { newestReadableCheckpoint } from './training';
 
-export interface LoadedRun {
-  run: RunRow;
+export interface LoadedModel {
   dataset: Dataset;
   model: AlexNet;
   recipe: Recipe;
@@ -22,16 +20,15 @@ export interface LoadedRun {
   dispose(): void;
 }
 
-export function loadRun(log: RunLog, runId: string): LoadedRun {
-  const run = log.getRun(runId);
-  if (!run) throw new Error(`Run '${runId}' is not in the run log (see 'alexnet runs').`);
-  const checkpoint = newestReadableCheckpoint(log, runId);
-  if (!checkpoint) throw new Error(`Run '${runId}' has no checkpoint yet: it must finish at least one epoch.`);
-  const datasetRow = log.getDataset(run.datasetId);
-  if (!datasetRow) throw new Error(`The dataset '${run.datasetId}' of run '${runId}' is not in the run log.`);
-  const dataset = openDataset(datasetRow.dir);
+/** A checkpoint's model over its dataset; needs no run log, so it also runs on the compute side. */
+export function loadModel(checkpoint: string, datasetDir: string): LoadedModel {
   const contents = readCheckpoint(checkpoint);
   checkBufferLimit(contents.config, 1, bufferLimitBytes());
+  const dataset = openDataset(datasetDir);
+  if (dataset.labels.length !== contents.config.classes) {
+    dataset.close();
+    throw new Error(`Checkpoint '${checkpoint}' has ${contents.config.classes} classes but dataset '${dataset.manifest.name}' now has ${dataset.labels.length}.`);
+  }
   const model = new AlexNet(contents.config, contents.weights);
   const source = new ImageSource(dataset, contents.config.imageSize);
   const transform: InputTransform = {
@@ -41,7 +38,6 @@ export function loadRun(log: RunLog, runId: string): LoadedRun {
     scale: contents.recipe.inputScale,
   };
   return {
-    run,
     dataset,
     model,
     recipe: contents.recipe,

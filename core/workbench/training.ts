@@ -1,17 +1,18 @@
-// Starts and resumes training runs: creates the run in the log, wires the recorder, and stores fc7 features at the end.
+// Starts and resumes training runs on the host side: records the run in the log, writes its events there, and marks
+// it failed when training throws. The training itself is a TrainJob (training-job.ts), run here in-process.
 import fs from 'node:fs';
 import type { BackendInfo } from '../backend/backend';
 import type { Dataset } from '../dataset/dataset';
-import { applyAblations, paperConfig, quickConfig, type Ablations, type Preset } from '../model/config';
+import { applyAblations, paperConfig, quickConfig, type Ablations, type ModelConfig, type Preset } from '../model/config';
 import type { RunLog } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import type { TrainEvent, TrainListener } from '../train/events';
 import { recipe as makeRecipe, validateRecipe, type Recipe, type RecipeName } from '../train/recipe';
-import { Trainer, type TrainResult } from '../train/trainer';
+import type { Trainer, TrainResult } from '../train/trainer';
 import { runDirectory, type Workspace } from '../workspace';
 import { codeVersion } from './version';
 import { runRecorder } from './recorder';
-import { storeTrainingFeatures } from './features';
+import { launchTraining, type TrainJob } from './training-job';
 
 export interface TrainingRequest {
   dataset: Dataset;
@@ -34,7 +35,7 @@ export interface TrainingSession {
 }
 
 /** The run's recipe after overrides and the PCA-noise ablation. */
-export function resolveRecipe(request: TrainingRequest): Recipe {
+export function resolveRecipe(request: Pick<TrainingRequest, 'preset' | 'recipe' | 'overrides' | 'ablations'>): Recipe {
   const base = makeRecipe(request.recipe, request.preset);
   const merged: Recipe = { ...base, ...request.overrides };
   if (request.ablations?.noPcaNoise) merged.pcaNoise = false;
@@ -42,16 +43,15 @@ export function resolveRecipe(request: TrainingRequest): Recipe {
   return merged;
 }
 
-export function startTraining(
-  workspace: Workspace,
-  log: RunLog,
-  backend: BackendInfo,
-  request: TrainingRequest,
-  onEvent?: TrainListener,
-): TrainingSession {
-  const classes = request.dataset.labels.length;
+/** The model of a request: the preset's for the dataset's classes, with the ablations applied. */
+export function resolveConfig(request: Pick<TrainingRequest, 'preset' | 'ablations'>, classes: number): ModelConfig {
   const base = request.preset === 'paper' ? paperConfig(classes) : quickConfig(classes);
-  const config = applyAblations(base, request.ablations ?? {});
+  return applyAblations(base, request.ablations ?? {});
+}
+
+/** Creates the run in the log and its folder; returns the job that trains it. Nothing is trained yet. */
+export function createRun(workspace: Workspace, log: RunLog, backend: Pick<BackendInfo, 'name' | 'device'>, request: TrainingRequest): TrainJob & { kind: 'start' } {
+  const config = resolveConfig(request, request.dataset.labels.length);
   const recipe = resolveRecipe(request);
   const runId = newRunId();
   const runDir = runDirectory(workspace, runId);
@@ -70,47 +70,55 @@ export function startTraining(
     status: 'created',
     epochsPlanned: recipe.epochs,
   });
-  const trainer = Trainer.create({
+  return {
+    kind: 'start',
     runId,
-    dataset: request.dataset,
+    datasetDir: request.dataset.dir,
+    runDir,
     config,
     recipe,
     seed: request.seed,
-    runDir,
     ...(request.maxSteps !== undefined ? { maxSteps: request.maxSteps } : {}),
-    onEvent: wire(log, runId, backend, onEvent),
-  });
-  return { runId, trainer, done: finish(log, runId, trainer, request.dataset, runDir, onEvent) };
+  };
 }
 
-/** Continues an interrupted or stopped run from its newest checkpoint. */
-export function resumeTraining(
+/** Checks that a run can be resumed and returns the job that continues it from its newest checkpoint. */
+export function resumeJob(
   workspace: Workspace,
   log: RunLog,
-  backend: BackendInfo,
+  backend: Pick<BackendInfo, 'name' | 'device'>,
   runId: string,
-  dataset: Dataset,
   options: { epochs?: number; maxSteps?: number } = {},
-  onEvent?: TrainListener,
-): TrainingSession {
+): TrainJob {
   const run = log.getRun(runId);
   if (!run) throw new Error(`Run '${runId}' is not in the run log.`);
-  if (run.status === 'running') throw new Error(`Run '${runId}' is already running (process ${run.pid}).`);
+  if (run.status === 'running' || run.status === 'paused') throw new Error(`Run '${runId}' is already ${run.status} (process ${run.pid}).`);
+  if (run.status === 'completed' && (options.epochs === undefined || options.epochs <= run.epochsDone)) {
+    throw new Error(`Run '${runId}' has completed its ${run.epochsPlanned} epochs; resume it with more epochs to train further.`);
+  }
+  const dataset = log.getDataset(run.datasetId);
+  if (!dataset) throw new Error(`The dataset '${run.datasetId}' of run '${runId}' is not in the run log.`);
   const checkpoint = newestReadableCheckpoint(log, runId);
-  if (!checkpoint) throw new Error(`Run '${runId}' has no checkpoint to resume from.`);
   const runDir = runDirectory(workspace, runId);
+  if (!checkpoint && run.stepsDone === 0) {
+    // A run that never trained (it was taken off the queue, or the app closed first) starts from its settings.
+    const { model, recipe } = run.config as { model: ModelConfig; recipe: Recipe };
+    const epochs = options.epochs ?? recipe.epochs;
+    if (options.epochs !== undefined) log.updateRun(runId, { epochsPlanned: epochs });
+    return { kind: 'start', runId, datasetDir: dataset.dir, runDir, config: model, recipe: { ...recipe, epochs }, seed: run.seed, ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}) };
+  }
+  if (!checkpoint) throw new Error(`Run '${runId}' has no checkpoint to resume from.`);
   if (options.epochs !== undefined) log.updateRun(runId, { epochsPlanned: options.epochs });
-  const trainer = Trainer.resume({
+  log.addNotice({ runId, level: 'info', code: 'resumed', message: `Resumed from '${checkpoint}' on ${backend.name} (${backend.device}).` });
+  return {
+    kind: 'resume',
     runId,
-    dataset,
+    datasetDir: dataset.dir,
     runDir,
     checkpoint,
     ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
-    onEvent: wire(log, runId, backend, onEvent),
-  });
-  log.addNotice({ runId, level: 'info', code: 'resumed', message: `Resumed from '${checkpoint}' on ${backend.name} (${backend.device}).` });
-  return { runId, trainer, done: finish(log, runId, trainer, dataset, runDir, onEvent) };
+  };
 }
 
 /** The newest checkpoint file of a run that still exists on disk. */
@@ -120,33 +128,55 @@ export function newestReadableCheckpoint(log: RunLog, runId: string): string | u
   return rows[rows.length - 1]?.path;
 }
 
-function wire(log: RunLog, runId: string, backend: BackendInfo, onEvent?: TrainListener): TrainListener {
+/** Writes a run's events to the log (and passes them on), stamping the backend into 'started'. */
+export function recordingListener(log: RunLog, runId: string, backend: Pick<BackendInfo, 'name' | 'device'>, onEvent?: TrainListener): TrainListener & { flush(): void } {
   const recorder = runRecorder(log, runId);
-  return (event: TrainEvent) => {
+  const listener = (event: TrainEvent) => {
     const e = event.type === 'started' ? { ...event, backend: backend.name, device: backend.device } : event;
     recorder(e);
     onEvent?.(e);
   };
+  return Object.assign(listener, { flush: recorder.flush });
 }
 
-async function finish(log: RunLog, runId: string, trainer: Trainer, dataset: Dataset, runDir: string, onEvent?: TrainListener): Promise<TrainResult> {
+/** Marks a run failed after training threw (disk full, device lost); its checkpoints stay resumable. */
+export function markFailed(log: RunLog, runId: string, error: unknown): string {
+  const message = `Training failed: ${error instanceof Error ? error.message : String(error)}. The last checkpoint is kept; resume when the cause is fixed.`;
+  log.updateRun(runId, { status: 'failed', statusDetail: message, pid: null, finishedAt: new Date().toISOString() });
+  log.addNotice({ runId, level: 'error', code: 'failed', message });
+  return message;
+}
+
+/** Trains a new run in this process. */
+export function startTraining(workspace: Workspace, log: RunLog, backend: BackendInfo, request: TrainingRequest, onEvent?: TrainListener): TrainingSession {
+  return runInProcess(log, backend, createRun(workspace, log, backend, request), onEvent);
+}
+
+/** Continues an interrupted or stopped run in this process from its newest checkpoint. */
+export function resumeTraining(
+  workspace: Workspace,
+  log: RunLog,
+  backend: BackendInfo,
+  runId: string,
+  options: { epochs?: number; maxSteps?: number } = {},
+  onEvent?: TrainListener,
+): TrainingSession {
+  return runInProcess(log, backend, resumeJob(workspace, log, backend, runId, options), onEvent);
+}
+
+function runInProcess(log: RunLog, backend: BackendInfo, job: TrainJob, onEvent?: TrainListener): TrainingSession {
+  const listener = recordingListener(log, job.runId, backend, onEvent);
+  let running;
   try {
-    let result: TrainResult;
-    try {
-      result = await trainer.run();
-    } catch (error) {
-      // An unexpected failure (disk full, device lost): the run is marked failed, its checkpoints stay resumable.
-      const message = `Training failed: ${(error as Error).message}. The last checkpoint is kept; resume when the cause is fixed.`;
-      log.updateRun(runId, { status: 'failed', statusDetail: message, pid: null, finishedAt: new Date().toISOString() });
-      log.addNotice({ runId, level: 'error', code: 'failed', message });
-      throw error;
-    }
-    if (result.outcome === 'completed') {
-      await storeTrainingFeatures(trainer.network, dataset, runDir, trainer.inputScale);
-      onEvent?.({ type: 'notice', level: 'info', code: 'features', message: `Stored fc7 features of ${dataset.entries('train').length} training images.` });
-    }
-    return result;
-  } finally {
-    trainer.dispose();
+    running = launchTraining(job, listener);
+  } catch (error) {
+    markFailed(log, job.runId, error);
+    throw error;
   }
+  const done = running.done.catch((error: unknown) => {
+    listener.flush();
+    markFailed(log, job.runId, error);
+    throw error;
+  });
+  return { runId: job.runId, trainer: running.trainer, done };
 }

@@ -1,60 +1,59 @@
-// Electron's implementation of the API contract: one handler per request channel, behind a sender check and the request schemas.
-import {
-  ApiError,
-  parseChannel,
-  REQUEST_PARSERS,
-  serializeError,
-  type Channel,
-  type Reply,
-  type RequestOf,
-  type ResponseOf,
-  type RunStatus,
-} from '../../core/api/contract';
-import type { RunStatus as LoggedRunStatus } from '../../core/runlog/run-log';
+// Electron's side of the API: every request from a page passes the sender check and the channel's schema before the
+// shared service handlers see it; the desktop-only channels (folder dialog, dropped folders) are checked the same way.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError, serializeError, type Reply } from '../../core/api/contract';
+import { dispatch, type Handlers } from '../../core/service/dispatch';
 import { isAppUrl } from './window-options';
 
-// The contract repeats the run log's statuses (it may import nothing); this fails to compile when they drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _runStatusesAgree: Same<RunStatus, LoggedRunStatus> = true;
+/** Most folders one drop may allow. */
+const MAX_DROPPED = 100;
 
-export type Handlers = { [C in Channel]: (request: RequestOf<C>) => Promise<ResponseOf<C>> };
-
-export interface HostInfo {
-  /** package.json's version. */
-  version: string;
-  /** process.versions.electron. */
-  electron: string;
+function checkSender(senderUrl: string | null, appUrl: string): void {
+  if (senderUrl === null || !isAppUrl(senderUrl, appUrl)) {
+    throw new ApiError('E_UNTRUSTED_SENDER', `Refused a request from ${senderUrl === null ? 'a closed frame' : `'${senderUrl}'`}: only the app's page may call the API.`);
+  }
 }
 
-function notImplemented(channel: Channel, command: string): never {
-  throw new ApiError('E_NOT_IMPLEMENTED', `'${channel}' is not implemented in this version of the desktop app; use \`${command}\`.`);
-}
-
-export function createHandlers(info: HostInfo): Handlers {
-  return {
-    'app:info': async () => ({ name: 'AlexNet Workbench', version: info.version, host: 'electron', electron: info.electron }),
-    'runs:list': async () => notImplemented('runs:list', 'alexnet runs list'),
-    'datasets:list': async () => notImplemented('datasets:list', 'alexnet datasets'),
-  };
-}
-
-/**
- * Answers one request from a page: refuses senders other than the app's page and requests that fail their schema,
- * and returns every failure as data, since an Error thrown through IPC loses its name and code.
- */
-export async function dispatch(handlers: Handlers, channel: unknown, request: unknown, senderUrl: string | null, appUrl: string): Promise<Reply<unknown>> {
+/** Answers one API request from a page; every failure comes back as data (an Error through IPC loses its name and code). */
+export async function dispatchFromPage(handlers: Handlers, channel: unknown, request: unknown, senderUrl: string | null, appUrl: string): Promise<Reply<unknown>> {
   try {
-    if (senderUrl === null || !isAppUrl(senderUrl, appUrl)) {
-      throw new ApiError('E_UNTRUSTED_SENDER', `Refused a request from ${senderUrl === null ? 'a closed frame' : `'${senderUrl}'`}: only the app's page may call the API.`);
-    }
-    return { ok: true, value: await call(handlers, parseChannel(channel), request) };
+    checkSender(senderUrl, appUrl);
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+  return dispatch(handlers, channel, request);
+}
+
+/** Runs a desktop-only request after the sender check, returning failures as data. */
+export async function desktopRequest<T>(senderUrl: string | null, appUrl: string, body: () => Promise<T>): Promise<Reply<T>> {
+  try {
+    checkSender(senderUrl, appUrl);
+    return { ok: true, value: await body() };
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   }
 }
 
-function call<C extends Channel>(handlers: Handlers, channel: C, request: unknown): Promise<ResponseOf<C>> {
-  const parse: (channel: C, value: unknown) => RequestOf<C> = REQUEST_PARSERS[channel];
-  const handle: (request: RequestOf<C>) => Promise<ResponseOf<C>> = handlers[channel];
-  return handle(parse(channel, request));
+/** The dropped paths a page reports: absolute path strings, at most MAX_DROPPED. */
+export function parseDroppedPaths(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > MAX_DROPPED || !value.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 4096 && path.isAbsolute(p))) {
+    throw new ApiError('E_BAD_REQUEST', `Dropped paths must be a list of at most ${MAX_DROPPED} absolute paths; got ${JSON.stringify(value)?.slice(0, 120)}.`);
+  }
+  return value as string[];
+}
+
+/** The folders among dropped paths (a dropped file is not a dataset); each must exist. */
+export function droppedFolders(paths: readonly string[]): string[] {
+  const folders: string[] = [];
+  for (const p of paths) {
+    let stat;
+    try {
+      stat = fs.statSync(p);
+    } catch {
+      throw new ApiError('E_NOT_FOUND', `Dropped item '${p}' does not exist any more.`);
+    }
+    if (stat.isDirectory()) folders.push(p);
+  }
+  return folders;
 }

@@ -1,12 +1,7 @@
 // The desktop window's security settings (Electron's security checklist), apart from index.ts so tests need no Electron binary.
 import type { BrowserWindowConstructorOptions } from 'electron';
 
-/**
- * The page may load only the app's own scripts and reach only its own origin. Sent as a header by the dev server's
- * responses (index.ts) and as a meta tag in renderer/index.html, which is what applies to the packaged file:// page.
- */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'";
+export { CONTENT_SECURITY_POLICY } from '../../core/api/contract';
 
 export function windowOptions(preload: string): BrowserWindowConstructorOptions {
   return {
@@ -37,4 +32,31 @@ export function isAppUrl(url: string, appUrl: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The hidden compute window: it runs the engine (core/compute) on Chromium's own WebGPU, which only a window has.
+ * Its preload needs Node (the engine reads datasets and writes checkpoints), so it is not sandboxed; it loads no
+ * content but an empty page of the app's own scheme, shows nothing, and takes no navigation or new window. Timers and
+ * rendering must not be throttled while it is hidden, or training would crawl.
+ */
+export function computeWindowOptions(preload: string): BrowserWindowConstructorOptions {
+  return {
+    show: false,
+    width: 320,
+    height: 240,
+    title: 'AlexNet Workbench compute',
+    webPreferences: {
+      preload,
+      sandbox: false,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webviewTag: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      backgroundThrottling: false,
+      spellcheck: false,
+    },
+  };
 }

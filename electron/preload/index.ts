@@ -1,10 +1,30 @@
 // The preload script: hands the page the API of the contract and nothing else (no ipcRenderer, no Node).
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { Channel, EVENT_CHANNEL, HostApi, HostEvent, HostEventType, Reply, RequestArgs, ResponseOf } from '../../core/api/contract';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
+import type { Channel, DESKTOP_CHANNELS, DesktopApi, EVENT_CHANNEL, HostApi, HostEvent, HostEventType, Reply, RequestArgs, ResponseOf } from '../../core/api/contract';
 
-// A sandboxed preload can import only 'electron' at run time, so the contract's constant is repeated here,
-// and checked against it by the type.
+// A sandboxed preload can import only 'electron' at run time, so the contract's constants are repeated here, and
+// checked against it by their types.
 const eventChannel: typeof EVENT_CHANNEL = 'host:event';
+const desktopChannels: typeof DESKTOP_CHANNELS = { chooseFolders: 'desktop:choose-folders', allowPaths: 'desktop:allow-paths' };
+
+const desktop = {
+  chooseFolders(): Promise<Reply<string[]>> {
+    return ipcRenderer.invoke(desktopChannels.chooseFolders) as Promise<Reply<string[]>>;
+  },
+  droppedPaths(files: readonly unknown[]): Promise<Reply<string[]>> {
+    // Only File objects of a real drop have a path; anything else is passed over.
+    const paths: string[] = [];
+    for (const file of files) {
+      try {
+        const p = webUtils.getPathForFile(file as File);
+        if (p) paths.push(p);
+      } catch {
+        // Not a File: nothing to allow.
+      }
+    }
+    return ipcRenderer.invoke(desktopChannels.allowPaths, paths) as Promise<Reply<string[]>>;
+  },
+} satisfies DesktopApi;
 
 const api = {
   invoke<C extends Channel>(channel: C, ...request: RequestArgs<C>): Promise<Reply<ResponseOf<C>>> {
@@ -19,6 +39,7 @@ const api = {
     ipcRenderer.on(eventChannel, forward);
     return () => void ipcRenderer.removeListener(eventChannel, forward);
   },
+  desktop,
 } satisfies HostApi;
 
 export type Api = typeof api;

@@ -1,0 +1,141 @@
+// The compute side: answers a host's calls (protocol.ts) with the engine, on whatever backend this context has, and
+// streams training events back. It runs in a Node child process (the browser host), in the desktop app's hidden
+// compute window on Chromium's WebGPU, or in-process in tests; the code is the same.
+import { serializeError } from '../api/contract';
+import { selectBackend, type BackendInfo, type BackendRequest } from '../backend/backend';
+import { evaluate } from '../evaluate/evaluate';
+import { storeTrainingFeatures } from '../workbench/features';
+import { neighbours, predict } from '../workbench/lookup';
+import { loadModel, type LoadedModel } from '../workbench/run-model';
+import { launchTraining, type RunningJob, type TrainJob } from '../workbench/training-job';
+import type { CallMessage, ComputeMethod, ComputeMethods, Endpoint, EvaluateAnswer, EvaluateJob, LookupJob, ModelFiles } from './protocol';
+
+/** Loaded models kept for the next look-up (a model of the paper's size is about 250 MB on the GPU). */
+const MODELS_KEPT = 2;
+
+type Implementation = { [M in ComputeMethod]: (args: ComputeMethods[M]['args']) => Promise<ComputeMethods[M]['result']> };
+
+export class ComputeServer {
+  private backendInfo: Promise<BackendInfo> | undefined;
+  private readonly jobs = new Map<string, RunningJob>();
+  private readonly models = new Map<string, { loaded: LoadedModel; users: number }>();
+
+  constructor(private readonly endpoint: Endpoint) {
+    endpoint.onMessage((message) => void this.answer(message as CallMessage));
+  }
+
+  private readonly methods: Implementation = {
+    backend: ({ request }) => this.backend(request),
+    train: (job) => this.train(job),
+    control: async ({ runId, action }) => {
+      const job = this.jobs.get(runId);
+      if (!job) return false;
+      if (action === 'pause') job.trainer.pause();
+      else if (action === 'resume') job.trainer.resume();
+      else if (action === 'stop') job.trainer.stop();
+      else job.trainer.divideLearningRate();
+      return true;
+    },
+    evaluate: (job) => this.withModel(job, (loaded) => evaluateSplit(loaded, job)),
+    lookup: (job) => this.withModel(job, (loaded) => lookUp(loaded, job)),
+    features: (job) => this.withModel(job, async (loaded) => ({ file: await storeTrainingFeatures(loaded.model, loaded.dataset, job.runDir, loaded.recipe.inputScale) })),
+  };
+
+  private async answer(message: CallMessage): Promise<void> {
+    const { id, method, args } = message;
+    try {
+      const implementation = this.methods[method] as ((args: unknown) => Promise<unknown>) | undefined;
+      if (!implementation) throw new Error(`The compute side has no method '${String(method)}'.`);
+      if (method !== 'backend') await this.backend();
+      this.endpoint.post({ id, ok: true, result: await implementation(args) });
+    } catch (error) {
+      this.endpoint.post({ id, ok: false, error: serializeError(error) });
+    }
+  }
+
+  private backend(request: BackendRequest = 'auto'): Promise<BackendInfo> {
+    this.backendInfo ??= selectBackend(request);
+    return this.backendInfo;
+  }
+
+  private async train(job: TrainJob): Promise<ComputeMethods['train']['result']> {
+    if (this.jobs.has(job.runId)) throw new Error(`Run '${job.runId}' is already training.`);
+    const backend = await this.backend();
+    // The trainer knows the backend's name only; the host records the device it ran on too.
+    const running = launchTraining(job, (event) =>
+      this.endpoint.post({ runId: job.runId, event: event.type === 'started' ? { ...event, backend: backend.name, device: backend.device } : event }),
+    );
+    this.jobs.set(job.runId, running);
+    try {
+      return await running.done;
+    } finally {
+      this.jobs.delete(job.runId);
+    }
+  }
+
+  /** Runs `body` with the model of a checkpoint, loading it once and keeping the most recent few. */
+  private async withModel<T>(files: ModelFiles, body: (loaded: LoadedModel) => Promise<T>): Promise<T> {
+    const key = `${files.checkpoint}\n${files.datasetDir}`;
+    let entry = this.models.get(key);
+    if (entry) this.models.delete(key);
+    else entry = { loaded: loadModel(files.checkpoint, files.datasetDir), users: 0 };
+    this.models.set(key, entry); // newest last
+    entry.users++;
+    try {
+      return await body(entry.loaded);
+    } finally {
+      entry.users--;
+      this.evict();
+    }
+  }
+
+  private evict(): void {
+    for (const [key, entry] of this.models) {
+      if (this.models.size <= MODELS_KEPT) break;
+      if (entry.users > 0) continue;
+      entry.loaded.dispose();
+      this.models.delete(key);
+    }
+  }
+
+  /** Stops every job (each writes its checkpoint) and frees the models. */
+  async close(): Promise<void> {
+    for (const job of this.jobs.values()) job.trainer.stop();
+    await Promise.allSettled([...this.jobs.values()].map((job) => job.done));
+    for (const entry of this.models.values()) entry.loaded.dispose();
+    this.models.clear();
+  }
+}
+
+async function evaluateSplit(loaded: LoadedModel, job: EvaluateJob): Promise<EvaluateAnswer> {
+  const entries = loaded.dataset.entries(job.split);
+  if (entries.length === 0) throw new Error(`The ${job.split} split of dataset '${loaded.dataset.manifest.name}' is empty.`);
+  const result = await evaluate(loaded.model, loaded.source, entries, loaded.transform, { crops: job.crops });
+  const classes = loaded.model.config.classes;
+  const predicted = new Int32Array(result.count);
+  const confidence = new Float32Array(result.count);
+  for (let i = 0; i < result.count; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (result.probabilities[i * classes + c]! > result.probabilities[i * classes + best]!) best = c;
+    predicted[i] = best;
+    confidence[i] = result.probabilities[i * classes + best]!;
+  }
+  return {
+    crops: result.crops,
+    count: result.count,
+    top1Error: result.top1Error,
+    top5Error: result.top5Error,
+    loss: result.loss,
+    perClassAccuracy: result.perClassAccuracy,
+    confusion: result.confusion,
+    labels: result.labels,
+    predicted,
+    confidence,
+  };
+}
+
+async function lookUp(loaded: LoadedModel, job: LookupJob): Promise<ComputeMethods['lookup']['result']> {
+  const predictions = await predict(loaded, job.pixels, job.crops, 5);
+  const near = await neighbours(loaded, job.featuresFile, job.pixels, job.k, job.self);
+  return { predictions, ...near };
+}

@@ -1,0 +1,130 @@
+// The dataset channels: list, detail with the import report, import jobs with progress, pages of images, thumbnails.
+import { randomUUID } from 'node:crypto';
+import { ApiError, serializeError, type DatasetDetail, type DatasetSummary, type ImageItem, type ImportReportInfo, type SkippedFileInfo } from '../api/contract';
+import { importDataset } from '../dataset/import';
+import type { ImportReport } from '../dataset/types';
+import type { DatasetRow } from '../runlog/run-log';
+import type { ServiceContext } from './context';
+import type { Handlers } from './dispatch';
+import { jpegDataUrl, THUMBNAIL_SIZE } from './images';
+
+type DatasetHandlers = Pick<Handlers, 'datasets:list' | 'datasets:get' | 'datasets:import' | 'datasets:images' | 'datasets:thumbnails'>;
+
+/** Imports in progress, by folder: one import of a folder at a time. */
+export interface ImportJobs {
+  list(): { jobId: string; folder: string }[];
+}
+
+function summary(row: DatasetRow): DatasetSummary {
+  const counts = row.counts as ImportReport['counts'];
+  const train = counts.reduce((n, c) => n + c.train, 0);
+  const test = counts.reduce((n, c) => n + c.test, 0);
+  return { id: row.id, name: row.name, source: row.source, classes: row.labels.length, images: train + test, train, test, updatedAt: row.updatedAt };
+}
+
+function reportInfo(report: ImportReport): ImportReportInfo {
+  return {
+    source: report.source,
+    split: report.split,
+    imported: report.imported,
+    decoded: report.decoded,
+    reused: report.reused,
+    skipped: report.skipped,
+    conversions: report.conversions,
+    emptyClasses: report.emptyClasses,
+    duplicates: report.duplicates,
+    leakage: report.leakage,
+    seconds: report.seconds,
+  };
+}
+
+export function datasetHandlers(context: ServiceContext, onJobsChanged: () => void): { handlers: DatasetHandlers; imports: ImportJobs } {
+  const { log, paths } = context;
+  const running = new Map<string, string>(); // folder -> job id
+
+  const runImport = async (jobId: string, folder: string, options: { testFraction?: number; seed?: number; name?: string }) => {
+    let datasetId: string | null = null;
+    let error = null;
+    let skipped: SkippedFileInfo[] = [];
+    try {
+      const dataset = await importDataset(folder, context.workspace.datasets, {
+        ...options,
+        onProgress: (p) =>
+          context.emit({
+            type: 'import:progress',
+            jobId,
+            folder,
+            phase: p.phase,
+            done: p.done,
+            total: p.total,
+            rate: p.rate,
+            etaSeconds: p.etaSeconds ?? null,
+            current: p.current ?? null,
+          }),
+      });
+      const m = dataset.manifest;
+      dataset.close();
+      log.upsertDataset({ id: m.id, name: m.name, source: m.source, dir: dataset.dir, labels: m.labels, counts: m.report.counts, report: m.report });
+      context.forgetDataset(m.id);
+      datasetId = m.id;
+      skipped = m.report.skipped;
+    } catch (e) {
+      error = serializeError(e);
+      // The scan's findings travel with a failed import, so that the user sees why nothing could be imported.
+      skipped = ((e as { skipped?: SkippedFileInfo[] }).skipped ?? []).slice(0, 1000);
+    } finally {
+      running.delete(folder);
+      onJobsChanged();
+    }
+    context.emit({ type: 'import:finished', jobId, folder, datasetId, error, skipped });
+  };
+
+  const handlers: DatasetHandlers = {
+    'datasets:list': async () => log.listDatasets().map(summary),
+    'datasets:get': async ({ datasetId }) => {
+      const row = log.getDataset(datasetId);
+      if (!row) throw new ApiError('E_NOT_FOUND', `There is no dataset '${datasetId}'.`);
+      const report = row.report as ImportReport;
+      const detail: DatasetDetail = { ...summary(row), labels: row.labels, counts: report.counts, report: reportInfo(report) };
+      return detail;
+    },
+    'datasets:import': async ({ folder, ...options }) => {
+      const real = paths.check(folder, 'Folder');
+      if (running.has(real)) throw new ApiError('E_BUSY', `Folder '${folder}' is being imported already.`);
+      const jobId = `import-${randomUUID().slice(0, 8)}`;
+      running.set(real, jobId);
+      onJobsChanged();
+      void runImport(jobId, real, options);
+      return { jobId };
+    },
+    'datasets:images': async ({ datasetId, label, split, offset, limit }) => {
+      const dataset = context.dataset(datasetId);
+      if (label !== null && label >= dataset.labels.length) {
+        throw new ApiError('E_BAD_REQUEST', `Label ${label} does not exist; dataset '${dataset.manifest.name}' has labels 0 to ${dataset.labels.length - 1}.`);
+      }
+      const items: ImageItem[] = [];
+      let total = 0;
+      const positions = { train: 0, test: 0 };
+      for (const entry of dataset.manifest.images) {
+        const index = positions[entry.split]++;
+        if ((split !== 'all' && entry.split !== split) || (label !== null && entry.label !== label)) continue;
+        if (total >= offset && items.length < limit) items.push({ split: entry.split, index, path: entry.path, label: entry.label });
+        total++;
+      }
+      return { total, items };
+    },
+    'datasets:thumbnails': async ({ datasetId, images, size }) => {
+      const dataset = context.dataset(datasetId);
+      const splits = { train: dataset.entries('train'), test: dataset.entries('test') };
+      const records = images.map((ref) => {
+        const entry = splits[ref.split][ref.index];
+        if (!entry) throw new ApiError('E_BAD_REQUEST', `Image ${ref.index} of the ${ref.split} split does not exist; it has ${splits[ref.split].length} images.`);
+        return entry.record;
+      });
+      const pixels = dataset.readRecords(records);
+      const one = pixels.length / Math.max(1, records.length);
+      return Promise.all(records.map((_, i) => jpegDataUrl(pixels.subarray(i * one, (i + 1) * one), size ?? THUMBNAIL_SIZE, 75)));
+    },
+  };
+  return { handlers, imports: { list: () => [...running].map(([folder, jobId]) => ({ jobId, folder })) } };
+}

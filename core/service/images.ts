@@ -1,0 +1,19 @@
+// Images for the UI: the cache's 256x256 RGB records as small JPEG data URLs (thumbnails, look-up queries, neighbours).
+import sharp from 'sharp';
+import { CACHE_IMAGE_SIZE } from '../dataset/types';
+
+/** Default thumbnail side in pixels. */
+export const THUMBNAIL_SIZE = 96;
+
+/** A 256x256x3 uint8 image as a JPEG data URL, scaled to `size` pixels square. */
+export async function jpegDataUrl(pixels: Uint8Array, size: number = CACHE_IMAGE_SIZE, quality = 80): Promise<string> {
+  let image = sharp(pixels, { raw: { width: CACHE_IMAGE_SIZE, height: CACHE_IMAGE_SIZE, channels: 3 } });
+  if (size !== CACHE_IMAGE_SIZE) image = image.resize(size, size, { kernel: 'lanczos3' });
+  const jpeg = await image.jpeg({ quality }).toBuffer();
+  return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+}
+
+/** A PNG as a data URL. */
+export function pngDataUrl(png: Buffer): string {
+  return `data:image/png;base64,${png.toString('base64')}`;
+}

@@ -1,0 +1,179 @@
+// The looking-inside channels: conv1's kernels per tower through the snapshots (Figure 3), look-up of any image
+// (top-5 and nearest neighbours, Figure 4), and the confusion matrix with the images behind each cell.
+import { ApiError, type CellImage, type ConfusionView, type CropMode, type KernelTower, type KernelView, type LookupResult, type NeighbourInfo } from '../api/contract';
+import type { EvaluateAnswer } from '../compute/protocol';
+import { decodeImageBytes, DecodeError } from '../dataset/decode';
+import { kernelGridPng, kernelScores, type KernelShape } from '../inspect/kernels';
+import { featuresFile, datasetPixels, type Neighbour } from '../workbench/lookup';
+import { runModelFiles } from '../workbench/run-files';
+import { runDirectory } from '../workspace';
+import { requireRun, type ServiceContext } from './context';
+import type { Handlers } from './dispatch';
+import { jpegDataUrl, pngDataUrl, THUMBNAIL_SIZE } from './images';
+
+type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'confusion:get' | 'confusion:cell'>;
+
+/** How kernel grids are drawn: 8 per row, each pixel 4x4, 1 pixel between kernels. */
+const GRID = { columns: 8, scale: 4, padding: 1 };
+const TOWER_NAMES = ['a', 'b'];
+/** A confusion cell lists at most this many images. */
+const CELL_LIMIT = 200;
+
+export function inspectHandlers(context: ServiceContext): InspectHandlers {
+  const { log } = context;
+  // Evaluations with each image's answer, per run, checkpoint and crops; computed once, shared by concurrent callers.
+  const evaluations = new Map<string, Promise<EvaluateAnswer>>();
+
+  const modelFiles = (runId: string) => {
+    requireRun(log, runId);
+    try {
+      return runModelFiles(log, runId);
+    } catch (error) {
+      throw new ApiError('E_STATE', (error as Error).message);
+    }
+  };
+
+  const evaluation = (runId: string, crops: CropMode): Promise<EvaluateAnswer> => {
+    const files = modelFiles(runId);
+    const key = `${runId}\n${files.checkpoint}\n${crops}`;
+    let pending = evaluations.get(key);
+    if (!pending) {
+      pending = context.compute.call('evaluate', { checkpoint: files.checkpoint, datasetDir: files.datasetDir, split: 'test', crops }).then((answer) => {
+        const checkpointRow = log.checkpoints(runId).find((c) => c.path === files.checkpoint);
+        if (log.getRun(runId)) {
+          log.addEvaluation({
+            runId,
+            checkpointId: checkpointRow?.id ?? null,
+            split: 'test',
+            crops,
+            top1Error: answer.top1Error,
+            top5Error: answer.top5Error,
+            loss: answer.loss,
+            perClassAccuracy: answer.perClassAccuracy,
+            confusion: answer.confusion,
+          });
+        }
+        return answer;
+      });
+      evaluations.set(key, pending);
+      pending.catch(() => evaluations.delete(key));
+    }
+    return pending;
+  };
+
+  const neighbourInfos = (runId: string, list: Neighbour[]): Promise<NeighbourInfo[]> => {
+    const dataset = context.dataset(requireRun(log, runId).datasetId);
+    return Promise.all(
+      list.map(async (n) => ({ split: 'train' as const, index: n.index, path: n.path, label: n.label, distance: n.distance, thumbnail: await jpegDataUrl(datasetPixels({ dataset }, 'train', n.index), THUMBNAIL_SIZE, 75) })),
+    );
+  };
+
+  return {
+    'kernels:get': async ({ runId, snapshot }) => {
+      requireRun(log, runId);
+      const snapshots = log.kernelSnapshots(runId);
+      if (snapshots.length === 0) throw new ApiError('E_STATE', `Run '${runId}' has no kernel snapshots yet: one is stored at the end of every epoch.`);
+      const index = snapshot ?? snapshots.length - 1;
+      const chosen = snapshots[index];
+      if (!chosen) throw new ApiError('E_BAD_REQUEST', `Snapshot ${index} does not exist; run '${runId}' has snapshots 0 to ${snapshots.length - 1}.`);
+      const shape = chosen.shape as KernelShape;
+      const perTower = shape.reduce((a, b) => a * b, 1);
+      const all = new Float32Array(chosen.data.buffer.slice(chosen.data.byteOffset, chosen.data.byteOffset + chosen.data.byteLength));
+      const towers: KernelTower[] = [];
+      for (let t = 0; t * perTower < all.length; t++) {
+        const weights = all.subarray(t * perTower, (t + 1) * perTower);
+        const png = await kernelGridPng(weights, shape, GRID);
+        const scores = kernelScores(weights, shape);
+        const columns = Math.min(GRID.columns, shape[3]);
+        const rows = Math.ceil(shape[3] / columns);
+        towers.push({
+          tower: TOWER_NAMES[t] ?? String(t),
+          image: pngDataUrl(png),
+          width: columns * shape[1] * GRID.scale + (columns + 1) * GRID.padding,
+          height: rows * shape[0] * GRID.scale + (rows + 1) * GRID.padding,
+          columns,
+          cell: shape[0] * GRID.scale,
+          padding: GRID.padding,
+          scores,
+          score: scores.reduce((a, b) => a + b, 0) / scores.length,
+        });
+      }
+      const view: KernelView = { snapshots: snapshots.map((s) => ({ epoch: s.epoch, step: s.step })), index, shape, towers };
+      return view;
+    },
+
+    'lookup:query': async ({ runId, image, crops = 'centre', k = 6 }) => {
+      const files = modelFiles(runId);
+      const dataset = context.dataset(files.run.datasetId);
+      let pixels: Uint8Array;
+      let self = -1;
+      if (image.kind === 'bytes') {
+        try {
+          pixels = (await decodeImageBytes(Buffer.from(image.base64, 'base64'), image.name)).pixels;
+        } catch (error) {
+          if (error instanceof DecodeError) throw new ApiError('E_BAD_REQUEST', error.message);
+          throw error;
+        }
+      } else {
+        try {
+          pixels = datasetPixels({ dataset }, image.split, image.index);
+        } catch (error) {
+          throw new ApiError('E_BAD_REQUEST', (error as Error).message);
+        }
+        if (image.split === 'train') self = image.index;
+      }
+      const answer = await context.compute.call('lookup', {
+        checkpoint: files.checkpoint,
+        datasetDir: files.datasetDir,
+        featuresFile: featuresFile(runDirectory(context.workspace, runId)),
+        pixels,
+        self,
+        crops,
+        k,
+      });
+      const result: LookupResult = {
+        query: await jpegDataUrl(pixels),
+        crops,
+        predictions: answer.predictions,
+        byFeatures: await neighbourInfos(runId, answer.byFeatures),
+        byPixels: await neighbourInfos(runId, answer.byPixels),
+      };
+      return result;
+    },
+
+    'confusion:get': async ({ runId, crops }) => {
+      const answer = await evaluation(runId, crops);
+      const dataset = context.dataset(requireRun(log, runId).datasetId);
+      const view: ConfusionView = {
+        crops,
+        labels: dataset.labels,
+        matrix: answer.confusion,
+        perClassAccuracy: answer.perClassAccuracy,
+        top1Error: answer.top1Error,
+        top5Error: answer.top5Error,
+        count: answer.count,
+      };
+      return view;
+    },
+
+    'confusion:cell': async ({ runId, crops, trueLabel, predictedLabel }) => {
+      const answer = await evaluation(runId, crops);
+      const classes = answer.confusion.length;
+      if (trueLabel >= classes || predictedLabel >= classes) throw new ApiError('E_BAD_REQUEST', `Labels run from 0 to ${classes - 1}; got true ${trueLabel}, predicted ${predictedLabel}.`);
+      const dataset = context.dataset(requireRun(log, runId).datasetId);
+      const test = dataset.entries('test');
+      const indices: number[] = [];
+      for (let i = 0; i < answer.count; i++) if (answer.labels[i] === trueLabel && answer.predicted[i] === predictedLabel) indices.push(i);
+      indices.sort((a, b) => answer.confidence[b]! - answer.confidence[a]!);
+      return Promise.all(
+        indices.slice(0, CELL_LIMIT).map(async (index): Promise<CellImage> => ({
+          split: 'test',
+          index,
+          path: test[index]!.path,
+          confidence: answer.confidence[index]!,
+          thumbnail: await jpegDataUrl(datasetPixels({ dataset }, 'test', index), THUMBNAIL_SIZE, 75),
+        })),
+      );
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// The run history channels: the list, one run's whole record (for curves, comparisons and notices), and deletion.
+import fs from 'node:fs';
+import { ApiError, type EpochPoint, type RunDetail, type RunSummary, type StepPoint } from '../api/contract';
+import type { RunLog, RunRow, StepMetricRow } from '../runlog/run-log';
+import { newestReadableCheckpoint } from '../workbench/training';
+import { runDirectory } from '../workspace';
+import { requireRun, type ServiceContext } from './context';
+import type { Handlers } from './dispatch';
+import type { TrainingQueue } from './training-queue';
+
+type RunHandlers = Pick<Handlers, 'runs:list' | 'runs:get' | 'runs:delete'>;
+
+/** Per-step points sent with a run, at most. */
+const MAX_STEP_POINTS = 2000;
+const RESUMABLE = new Set(['stopped', 'interrupted', 'failed', 'diverged']);
+
+export function runSummary(log: RunLog, run: RunRow, queue: TrainingQueue): RunSummary {
+  const canStart = run.stepsDone === 0 && (run.status === 'created' || run.status === 'stopped');
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    statusDetail: run.statusDetail,
+    preset: run.preset,
+    recipe: run.recipe,
+    seed: run.seed,
+    datasetId: run.datasetId,
+    datasetName: log.getDataset(run.datasetId)?.name ?? null,
+    backend: run.backend,
+    device: run.device,
+    epochsDone: run.epochsDone,
+    epochsPlanned: run.epochsPlanned,
+    stepsDone: run.stepsDone,
+    bestTop1Error: run.bestTop1Error,
+    createdAt: run.createdAt,
+    finishedAt: run.finishedAt,
+    resumable: !queue.holds(run.id) && ((RESUMABLE.has(run.status) && newestReadableCheckpoint(log, run.id) !== undefined) || canStart),
+  };
+}
+
+/** The run's configuration as dotted keys ('model.convWidths', 'recipe.optimizer.name'), to compare runs. */
+export function flattenSettings(value: unknown, prefix = '', out: Record<string, string | number | boolean | null> = {}): Record<string, string | number | boolean | null> {
+  if (value === null || value === undefined) out[prefix] = null;
+  else if (Array.isArray(value)) out[prefix] = value.map(String).join(', ');
+  else if (typeof value === 'object') for (const [key, inner] of Object.entries(value)) flattenSettings(inner, prefix ? `${prefix}.${key}` : key, out);
+  else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[prefix] = value;
+  else out[prefix] = String(value);
+  return out;
+}
+
+/** At most `limit` points: consecutive steps averaged in equal buckets, each labelled with its last step. */
+export function thinSteps(rows: readonly StepMetricRow[], limit = MAX_STEP_POINTS): StepPoint[] {
+  const size = Math.max(1, Math.ceil(rows.length / limit));
+  const out: StepPoint[] = [];
+  for (let first = 0; first < rows.length; first += size) {
+    const bucket = rows.slice(first, first + size);
+    const mean = (pick: (r: StepMetricRow) => number) => bucket.reduce((s, r) => s + pick(r), 0) / bucket.length;
+    const last = bucket[bucket.length - 1]!;
+    out.push({ step: last.step, epoch: last.epoch, loss: mean((r) => r.loss), learningRate: last.learningRate, imagesPerSecond: mean((r) => r.imagesPerSecond) });
+  }
+  return out;
+}
+
+export function runHandlers(context: ServiceContext, queue: TrainingQueue): RunHandlers {
+  const { log } = context;
+  return {
+    'runs:list': async () => log.listRuns().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((run) => runSummary(log, run, queue)),
+    'runs:get': async ({ runId }) => {
+      const run = requireRun(log, runId);
+      const epochs: EpochPoint[] = log.epochMetrics(runId).map((e) => ({
+        epoch: e.epoch,
+        trainLoss: e.trainLoss,
+        trainTop1Error: e.trainTop1Error,
+        trainTop5Error: e.trainTop5Error,
+        validationLoss: e.validationLoss,
+        validationTop1Error: e.validationTop1Error,
+        validationTop5Error: e.validationTop5Error,
+        learningRate: e.learningRate,
+        seconds: e.seconds,
+      }));
+      const config = run.config as { recipe?: { learningRate?: number } };
+      // An epoch whose rate is below the one before it had a drop: at its end (plateau) or during it (by hand).
+      const drops: number[] = [];
+      let previous = config.recipe?.learningRate ?? Infinity;
+      for (const e of epochs) {
+        if (e.learningRate < previous * 0.999) drops.push(e.epoch);
+        previous = e.learningRate;
+      }
+      const checkpoints = log.checkpoints(runId).filter((c) => fs.existsSync(c.path));
+      const detail: RunDetail = {
+        ...runSummary(log, run, queue),
+        settings: { ...flattenSettings(run.config), seed: run.seed, dataset: run.datasetId, backend: run.backend, device: run.device, codeVersion: run.codeVersion },
+        epochs,
+        steps: thinSteps(log.stepMetrics(runId)),
+        learningRateDrops: drops,
+        notices: log.notices(runId).map((n) => ({ time: n.time, level: n.level, code: n.code, message: n.message })),
+        checkpoints: checkpoints.map((c) => ({ epoch: c.epoch, step: c.step, createdAt: c.createdAt })),
+        evaluations: log.evaluations(runId).map((v) => ({ split: v.split, crops: v.crops, top1Error: v.top1Error, top5Error: v.top5Error, createdAt: v.createdAt })),
+      };
+      return detail;
+    },
+    'runs:delete': async ({ runId }) => {
+      requireRun(log, runId);
+      if (queue.holds(runId)) throw new ApiError('E_BUSY', `Run '${runId}' is training or queued; stop it before deleting it.`);
+      log.deleteRun(runId);
+      fs.rmSync(runDirectory(context.workspace, runId), { recursive: true, force: true });
+      return { deleted: runId };
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// The training channels: the form's options and defaults, start and resume (queued behind a running run), control.
+import { ApiError, type AblationInfo, type Ablations, type JobState, type RecipeDefaults, type TrainOptions } from '../api/contract';
+import type { BackendInfo } from '../backend/backend';
+import { recipe as makeRecipe, RECIPE_NAMES } from '../train/recipe';
+import { createRun, resumeJob } from '../workbench/training';
+import { requireRun, type ServiceContext } from './context';
+import type { Handlers } from './dispatch';
+import type { TrainingQueue } from './training-queue';
+
+type TrainHandlers = Pick<Handlers, 'train:options' | 'train:start' | 'train:resume' | 'train:control'>;
+
+/** The paper's comparisons, each a switch with one line of explanation. */
+export const ABLATIONS: AblationInfo[] = [
+  { key: 'oneTower', label: 'One tower', section: '3.2', explanation: "One tower with half the kernels in every conv layer but conv5: the paper's one-GPU net." },
+  { key: 'noLrn', label: 'No LRN', section: '3.3', explanation: 'No local response normalisation after conv1 and conv2.' },
+  { key: 'nonOverlappingPooling', label: 'Non-overlapping pooling', section: '3.4', explanation: 'Max pooling 2x2 with stride 2 instead of the overlapping 3x3 with stride 2.' },
+  { key: 'noDropout', label: 'No dropout', section: '4.2', explanation: 'No dropout on the outputs of fc6 and fc7.' },
+  { key: 'noPcaNoise', label: 'No PCA colour noise', section: '4.1', explanation: 'No PCA colour noise on the training images (crops and reflections stay).' },
+];
+
+const PRESETS: TrainOptions['presets'] = [
+  { id: 'paper', label: "The paper's AlexNet", description: 'Section 3 exactly: two towers, 96-256-384-384-256 kernels, fc 4096-4096, 227x227 crops of 256x256 images.' },
+  {
+    id: 'quick',
+    label: "Quick (not the paper's model)",
+    description: 'The same two-tower topology at a quarter of the width on 115x115 crops of 128x128 images, so that it trains in minutes on a CPU.',
+  },
+];
+
+function summary(info: BackendInfo | undefined): TrainOptions['backend'] {
+  return info ? { name: info.name, device: info.device, notice: info.notice ?? null } : null;
+}
+
+/** Bad settings from the engine's own checks become request errors that keep their message. */
+function asBadRequest<T>(body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError('E_BAD_REQUEST', (error as Error).message);
+  }
+}
+
+export function trainHandlers(context: ServiceContext, queue: TrainingQueue, jobState: () => Promise<JobState>): TrainHandlers {
+  const { log, workspace, compute } = context;
+  const backendOrUndefined = () => compute.backend().catch(() => undefined);
+  return {
+    'train:options': async () => {
+      const defaults: RecipeDefaults[] = [];
+      for (const preset of ['paper', 'quick'] as const) {
+        for (const name of RECIPE_NAMES) {
+          const r = makeRecipe(name, preset);
+          defaults.push({ preset, recipe: name, description: r.description, epochs: r.epochs, batchSize: r.batchSize, learningRate: r.learningRate, patience: r.patience, optimizer: r.optimizer.name });
+        }
+      }
+      return {
+        presets: PRESETS,
+        recipes: [
+          { id: 'small-data', label: 'Small data (measured default)', description: makeRecipe('small-data', 'paper').description },
+          { id: 'paper', label: "The paper's recipe (section 5)", description: makeRecipe('paper', 'paper').description },
+        ],
+        defaults,
+        ablations: ABLATIONS,
+        backend: summary(await backendOrUndefined()),
+      };
+    },
+    'train:start': async (request) => {
+      const dataset = context.dataset(request.datasetId);
+      const backend = await compute.backend();
+      const ablations: Ablations = request.ablations;
+      const job = asBadRequest(() =>
+        createRun(workspace, log, backend, {
+          dataset,
+          preset: request.preset,
+          recipe: request.recipe,
+          overrides: {
+            ...(request.epochs !== undefined ? { epochs: request.epochs } : {}),
+            ...(request.batchSize !== undefined ? { batchSize: request.batchSize } : {}),
+            ...(request.learningRate !== undefined ? { learningRate: request.learningRate } : {}),
+            ...(request.patience !== undefined ? { patience: request.patience } : {}),
+          },
+          ablations,
+          seed: request.seed,
+          ...(request.name !== undefined ? { name: request.name } : {}),
+        }),
+      );
+      return { runId: job.runId, queued: queue.enqueue(job) };
+    },
+    'train:resume': async ({ runId, epochs }) => {
+      requireRun(log, runId);
+      if (queue.holds(runId)) throw new ApiError('E_BUSY', `Run '${runId}' is training or queued already.`);
+      const backend = await compute.backend();
+      let job;
+      try {
+        job = resumeJob(workspace, log, backend, runId, epochs !== undefined ? { epochs } : {});
+      } catch (error) {
+        throw new ApiError('E_STATE', (error as Error).message);
+      }
+      return { runId, queued: queue.enqueue(job) };
+    },
+    'train:control': async ({ runId, action }) => {
+      requireRun(log, runId);
+      await queue.control(runId, action);
+      return jobState();
+    },
+  };
+}

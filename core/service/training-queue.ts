@@ -1,0 +1,205 @@
+// The training job lifecycle: one run trains at a time on the compute side, later ones wait in a queue; pause,
+// resume, stop and divide-the-learning-rate reach the running one; its events go to the run log and to the UI.
+import { ApiError, type JobState, type RunProgress } from '../api/contract';
+import type { TrainEvent } from '../train/events';
+import type { TrainResult } from '../train/trainer';
+import type { TrainJob } from '../workbench/training-job';
+import { markFailed, recordingListener } from '../workbench/training';
+import type { ServiceContext } from './context';
+
+/** run:step events are sent at most this often (every step is in the run log). */
+const STEP_EVENT_INTERVAL_MS = 250;
+
+interface ActiveJob {
+  job: TrainJob;
+  status: 'running' | 'paused';
+  since: string;
+  epochs: number;
+  progress: RunProgress | null;
+  lastStepEvent: number;
+  listener: ReturnType<typeof recordingListener>;
+  done: Promise<void>;
+}
+
+export class TrainingQueue {
+  private active: ActiveJob | undefined;
+  private readonly waiting: TrainJob[] = [];
+  private closing = false;
+
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly onJobsChanged: () => void,
+  ) {
+    context.compute.onEvent((runId, event) => {
+      if (this.active?.job.runId === runId) this.onTrainEvent(this.active, event);
+    });
+  }
+
+  state(): Omit<JobState, 'imports'> {
+    const a = this.active;
+    return {
+      active: a ? { runId: a.job.runId, status: a.status, since: a.since, progress: a.progress } : null,
+      queued: this.waiting.map((j) => j.runId),
+    };
+  }
+
+  /** True when the run trains now or waits its turn. */
+  holds(runId: string): boolean {
+    return this.active?.job.runId === runId || this.waiting.some((j) => j.runId === runId);
+  }
+
+  /** Trains the job now, or queues it behind the running one. Returns whether it was queued. */
+  enqueue(job: TrainJob): boolean {
+    if (this.closing) throw new ApiError('E_STATE', 'The workbench is shutting down; start the run again after it restarts.');
+    if (this.holds(job.runId)) throw new ApiError('E_BUSY', `Run '${job.runId}' is training or queued already.`);
+    const queued = this.active !== undefined;
+    this.waiting.push(job);
+    if (!queued) this.next();
+    this.onJobsChanged();
+    return queued;
+  }
+
+  async control(runId: string, action: 'pause' | 'resume' | 'stop' | 'divide-learning-rate'): Promise<void> {
+    const queuedAt = this.waiting.findIndex((j) => j.runId === runId);
+    if (queuedAt >= 0) {
+      if (action !== 'stop') throw new ApiError('E_STATE', `Run '${runId}' is waiting in the queue and has not started; it can only be taken off the queue (stop).`);
+      this.waiting.splice(queuedAt, 1);
+      this.context.log.updateRun(runId, { status: 'stopped', statusDetail: 'Taken off the queue before it started; resume it to train it.' });
+      this.context.emit({ type: 'run:status', runId, status: 'stopped' });
+      this.onJobsChanged();
+      return;
+    }
+    if (this.active?.job.runId !== runId) throw new ApiError('E_STATE', `Run '${runId}' is not training now.`);
+    if (action === 'pause' && this.active.status === 'paused') return;
+    if (action === 'resume' && this.active.status === 'running') return;
+    const reached = await this.context.compute.call('control', { runId, action });
+    if (!reached) throw new ApiError('E_STATE', `Run '${runId}' is not training on the compute side any more.`);
+  }
+
+  private next(): void {
+    if (this.active || this.closing) return;
+    const job = this.waiting.shift();
+    if (!job) return;
+    const since = new Date().toISOString();
+    const backend = { name: 'pending', device: 'pending' };
+    const active: ActiveJob = {
+      job,
+      status: 'running',
+      since,
+      epochs: job.kind === 'start' ? job.recipe.epochs : (job.epochs ?? 0),
+      progress: null,
+      lastStepEvent: 0,
+      listener: recordingListener(this.context.log, job.runId, backend),
+      done: Promise.resolve(),
+    };
+    this.active = active;
+    active.done = this.context.compute
+      .backend()
+      .then((info) => {
+        backend.name = info.name;
+        backend.device = info.device;
+        return this.context.compute.call('train', job);
+      })
+      .then(
+        (result) => this.finished(active, result),
+        (error: unknown) => this.failed(active, error),
+      )
+      .finally(() => {
+        this.active = undefined;
+        this.onJobsChanged();
+        this.next();
+      });
+  }
+
+  private onTrainEvent(active: ActiveJob, event: TrainEvent): void {
+    const { context } = this;
+    const runId = active.job.runId;
+    active.listener(event);
+    switch (event.type) {
+      case 'started':
+        active.epochs = event.recipe.epochs;
+        context.emit({ type: 'run:started', runId, backend: event.backend, device: event.device, stepsPerEpoch: event.stepsPerEpoch, trainImages: event.trainImages, testImages: event.testImages });
+        context.emit({ type: 'run:status', runId, status: 'running' });
+        this.onJobsChanged();
+        break;
+      case 'step': {
+        active.progress = {
+          epoch: event.epoch,
+          epochs: active.epochs,
+          stepInEpoch: event.stepInEpoch,
+          stepsPerEpoch: event.stepsPerEpoch,
+          globalStep: event.globalStep,
+          loss: event.loss,
+          learningRate: event.learningRate,
+          imagesPerSecond: event.imagesPerSecond,
+          etaSeconds: event.etaSeconds,
+        };
+        const now = performance.now();
+        if (now - active.lastStepEvent >= STEP_EVENT_INTERVAL_MS || event.stepInEpoch === event.stepsPerEpoch) {
+          active.lastStepEvent = now;
+          context.emit({ type: 'run:step', runId, ...active.progress });
+        }
+        break;
+      }
+      case 'epoch':
+        context.emit({
+          type: 'run:epoch',
+          runId,
+          epoch: event.epoch,
+          trainLoss: event.trainLoss,
+          trainTop1Error: event.trainTop1Error,
+          trainTop5Error: event.trainTop5Error,
+          validationLoss: event.validationLoss,
+          validationTop1Error: event.validationTop1Error,
+          validationTop5Error: event.validationTop5Error,
+          learningRate: event.learningRate,
+          seconds: event.seconds,
+          learningRateDropped: event.learningRateDropped,
+          imagesPerSecond: event.imagesPerSecond,
+        });
+        break;
+      case 'learning-rate':
+        context.emit({ type: 'notice', runId, level: 'info', code: `learning-rate-${event.reason}`, message: `Learning rate divided by 10 to ${event.learningRate} (${event.reason === 'manual' ? 'by hand' : 'validation error stopped improving'}), epoch ${event.epoch}.` });
+        break;
+      case 'notice':
+        context.emit({ type: 'notice', runId, level: event.level, code: event.code, message: event.message });
+        break;
+      case 'paused':
+      case 'resumed':
+        active.status = event.type === 'paused' ? 'paused' : 'running';
+        context.emit({ type: 'run:status', runId, status: active.status });
+        this.onJobsChanged();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private finished(active: ActiveJob, result: TrainResult): void {
+    const runId = active.job.runId;
+    active.listener.flush();
+    this.context.emit({ type: 'run:status', runId, status: result.outcome });
+    this.context.emit({ type: 'run:finished', runId, outcome: result.outcome, message: result.message });
+  }
+
+  private failed(active: ActiveJob, error: unknown): void {
+    const runId = active.job.runId;
+    active.listener.flush();
+    const message = markFailed(this.context.log, runId, error);
+    this.context.emit({ type: 'notice', runId, level: 'error', code: 'failed', message });
+    this.context.emit({ type: 'run:status', runId, status: 'failed' });
+    this.context.emit({ type: 'run:finished', runId, outcome: 'failed', message });
+  }
+
+  /** Stops the running job at its current step (it writes a checkpoint) and waits for it; queued runs are marked stopped. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const job of this.waiting.splice(0)) {
+      this.context.log.updateRun(job.runId, { status: 'stopped', statusDetail: 'The workbench closed before this run started; resume it to train it.' });
+    }
+    const active = this.active;
+    if (!active) return;
+    await this.context.compute.call('control', { runId: active.job.runId, action: 'stop' }).catch(() => false);
+    await active.done;
+  }
+}

@@ -1,0 +1,42 @@
+// One training step (section 5): forward with dropout, softmax cross-entropy, gradients, one optimizer update.
+// It touches no file or host API, so the same step runs in Node (Dawn or the CPU) and in a browser page's WebGPU.
+import * as tf from '@tensorflow/tfjs-core';
+import type { AlexNet } from '../model/alexnet';
+import type { Optimizer } from './optimizer';
+
+export interface StepBatch {
+  /** [batch, crop, crop, 3] float32, already cropped, reflected, mean-subtracted, scaled and colour-shifted. */
+  input: Float32Array;
+  /** [batch] class indices. */
+  labels: Int32Array;
+  /** Dropout masks for fc6 and fc7 ([batch, width] each), or undefined when the model has no dropout. */
+  masks: [tf.Tensor2D, tf.Tensor2D] | undefined;
+}
+
+export interface StepResult {
+  /** Mean cross-entropy of the batch before the update. */
+  loss: number;
+  /** [batch, classes] logits before the update. */
+  logits: Float32Array;
+}
+
+/** Runs one step and updates the model's variables; disposes every tensor it made (the masks too). */
+export async function trainStep(model: AlexNet, optimizer: Optimizer, batch: StepBatch, learningRate: number): Promise<StepResult> {
+  const { cropSize, classes } = model.config;
+  const size = batch.labels.length;
+  const x = tf.tensor4d(batch.input, [size, cropSize, cropSize, 3]);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batch.labels, 'int32'), classes));
+  let logits: tf.Tensor2D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = model.forward(x, { dropoutMasks: batch.masks });
+    logits = tf.keep(out);
+    return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(out)), 1))) as tf.Scalar;
+  }, model.variables());
+  try {
+    optimizer.apply(grads, learningRate);
+    const [loss] = (await value.data()) as Float32Array;
+    return { loss: loss!, logits: (await logits!.data()) as Float32Array };
+  } finally {
+    tf.dispose([x, y, value, logits!, ...Object.values(grads), ...(batch.masks ?? [])]);
+  }
+}
