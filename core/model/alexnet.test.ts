@@ -71,6 +71,19 @@ describe('the paper model', () => {
   });
 });
 
+describe('memory', () => {
+  it('frees every tensor and byte on dispose, also after its weights were replaced', async () => {
+    const before = tf.memory();
+    const model = AlexNet.create(quickConfig(3), 'he-normal', 1);
+    expect(tf.memory().numTensors - before.numTensors).toBe(model.specs.length);
+    model.assign(await model.values());
+    expect(tf.memory().numTensors - before.numTensors).toBe(model.specs.length);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+});
+
 describe('the ablations (sections 3.2 to 4.2)', () => {
   it('one tower: half the kernels of every conv layer but conv5 (section 3.2)', () => {
     const config = applyAblations(paperConfig(1000), { oneTower: true });

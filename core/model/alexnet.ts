@@ -115,7 +115,10 @@ export class AlexNet {
         this.dispose();
         throw new Error(`Parameter '${spec.name}' needs ${size} values of shape [${spec.shape}]; got ${data?.length ?? 'none'}.`);
       }
-      this.params.set(spec.name, tf.variable(tf.tensor(data, spec.shape, 'float32'), true));
+      // The variable keeps the values; the tensor it was made from would otherwise stay alive after dispose().
+      const initial = tf.tensor(data, spec.shape, 'float32');
+      this.params.set(spec.name, tf.variable(initial, true));
+      initial.dispose();
     }
   }
 
@@ -153,7 +156,7 @@ export class AlexNet {
     for (const spec of this.specs) {
       const data = values.get(spec.name);
       if (!data) throw new Error(`Checkpoint has no values for parameter '${spec.name}'.`);
-      this.params.get(spec.name)!.assign(tf.tensor(data, spec.shape, 'float32'));
+      tf.tidy(() => this.params.get(spec.name)!.assign(tf.tensor(data, spec.shape, 'float32')));
     }
   }
 

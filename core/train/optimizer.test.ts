@@ -89,6 +89,27 @@ describe('optimizer state', () => {
         o.w.dispose();
       }
     });
+
+    it(`${name}: steps, saving, restoring and dispose leave no tensor or byte behind`, async () => {
+      const before = tf.memory();
+      const initial = tf.tensor1d(w0);
+      const w = tf.variable(initial);
+      initial.dispose();
+      const opt = name === 'sgd' ? new PaperSgd({ ...settings, name }, [w]) : new Adam({ ...settings, name }, [w]);
+      await opt.state(['w']); // creates the slots outside a step
+      for (let i = 0; i < 3; i++) {
+        const g = tf.tensor1d(gradientsAt(i));
+        opt.apply({ [w.name]: g }, 0.01);
+        g.dispose();
+      }
+      const afterSteps = tf.memory().numTensors;
+      opt.restore(await opt.state(['w']), ['w']);
+      expect(tf.memory().numTensors).toBe(afterSteps);
+      opt.dispose();
+      w.dispose();
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+      expect(tf.memory().numBytes).toBe(before.numBytes);
+    });
   }
 
   it('refuses state of the other optimizer', async () => {

@@ -39,7 +39,9 @@ export abstract class Optimizer {
     const key = `${variable.name}#${which}`;
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = tf.variable(tf.zerosLike(variable), false);
+      const zeros = tf.zerosLike(variable);
+      slot = tf.variable(zeros, false);
+      zeros.dispose();
       this.slots.set(key, slot);
     }
     return slot;
@@ -69,7 +71,7 @@ export abstract class Optimizer {
         if (!data || data.length !== variable.size) {
           throw new Error(`Checkpoint has no '${which}' state of size ${variable.size} for parameter '${names[i]}'.`);
         }
-        this.slot(variable, which).assign(tf.tensor(data, variable.shape));
+        tf.tidy(() => this.slot(variable, which).assign(tf.tensor(data, variable.shape)));
       }
     }
   }
