@@ -191,6 +191,9 @@ export class Trainer {
         this.totals = { loss: 0, correct1: 0, correct5: 0, images: 0, seconds: 0 };
       }
       while (this.position.stepInEpoch < stepsPerEpoch) {
+        // Let the host's messages in (pause, stop, a look-up): on the CPU backend a step's awaits settle as
+        // microtasks, so without this the loop would never give the event loop a turn.
+        await yieldToEventLoop();
         if (this.pausedUntil) await this.pausedUntil.promise;
         if (this.stopRequested || (this.options.maxSteps !== undefined && this.position.globalStep >= this.options.maxSteps)) {
           return this.finish('stopped', `Stopped at epoch ${epoch + 1}, step ${this.position.stepInEpoch} of ${stepsPerEpoch}; resume to continue.`, true);
@@ -328,6 +331,12 @@ export class Trainer {
     this.optimizer.dispose();
     this.model.dispose();
   }
+}
+
+/** Resolves on a later turn of the event loop (setImmediate in Node; a zero timeout in a page). */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => void }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Counts top-1 and top-5 hits of one batch's logits. */

@@ -1,0 +1,266 @@
+// The workbench service end to end on real parts: real photos imported, a real SQLite run log, training on a real
+// compute child process (CPU backend), and the answers of every looking-inside channel checked against independent
+// computations (brute-force neighbours in float64, the confusion matrix's own arithmetic, the checkpoint's weights).
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostEvent, TrainRequest } from '../api/contract';
+import { forkCompute } from '../compute/node-compute';
+import type { Endpoint } from '../compute/protocol';
+import { selectBackend } from '../backend/backend';
+import { readFeatureStore } from '../inspect/feature-store';
+import { kernelScores, type KernelShape } from '../inspect/kernels';
+import { RunLog } from '../runlog/run-log';
+import { readCheckpoint } from '../train/checkpoint';
+import { datasetPixels, features, featuresFile } from '../workbench/lookup';
+import { loadModel } from '../workbench/run-model';
+import { newestReadableCheckpoint } from '../workbench/training';
+import { openWorkspace, runDirectory, type Workspace } from '../workspace';
+import { smallDataset, tempHome } from '../../e2e/fixtures';
+import type { Handlers } from './dispatch';
+import { PathPolicy } from './paths';
+import { createService, type Service } from './service';
+
+const NO_ABLATIONS = { oneTower: false, noLrn: false, nonOverlappingPooling: false, noDropout: false, noPcaNoise: false };
+
+let workspace: Workspace;
+let service: Service;
+let handlers: Handlers;
+let data: string;
+const events: HostEvent[] = [];
+const endpoints: Endpoint[] = [];
+
+/** Resolves with the first event (from now on, or already seen after `from`) that matches. */
+function nextEvent<T extends HostEvent['type']>(type: T, match: (e: Extract<HostEvent, { type: T }>) => boolean = () => true, from = events.length): Promise<Extract<HostEvent, { type: T }>> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = events.slice(from).find((e): e is Extract<HostEvent, { type: T }> => e.type === type && match(e as Extract<HostEvent, { type: T }>));
+      if (found) {
+        clearInterval(timer);
+        resolve(found);
+      } else if (Date.now() - started > 120_000) {
+        clearInterval(timer);
+        reject(new Error(`No '${type}' event came in 120 s; the last events were ${JSON.stringify(events.slice(-5)).slice(0, 800)}`));
+      }
+    };
+    const timer = setInterval(check, 20);
+    check();
+  });
+}
+
+async function importFolder(folder: string): Promise<Extract<HostEvent, { type: 'import:finished' }>> {
+  const from = events.length;
+  const { jobId } = await handlers['datasets:import']({ folder });
+  return nextEvent('import:finished', (e) => e.jobId === jobId, from);
+}
+
+const quick = (datasetId: string, overrides: Partial<TrainRequest> = {}): TrainRequest => ({
+  datasetId,
+  preset: 'quick',
+  recipe: 'small-data',
+  epochs: 1,
+  batchSize: 4,
+  seed: 3,
+  ablations: NO_ABLATIONS,
+  ...overrides,
+});
+
+beforeAll(async () => {
+  await selectBackend('cpu'); // for the in-process reference computations below
+  workspace = openWorkspace(tempHome());
+  data = smallDataset(3, 8, 3); // 24 training photos (6 steps of 4), 9 test photos
+  service = createService({
+    workspace,
+    log: RunLog.open(workspace.database),
+    host: 'browser',
+    version: 'test',
+    electron: null,
+    backend: 'cpu',
+    compute: () => {
+      const endpoint = forkCompute();
+      endpoints.push(endpoint);
+      return endpoint;
+    },
+    paths: new PathPolicy([data]),
+    demoDataset: null,
+  });
+  handlers = service.handlers;
+  service.subscribe((e) => events.push(e));
+});
+
+afterAll(async () => {
+  await service?.close();
+});
+
+describe('the workbench service', () => {
+  let datasetId: string;
+  let runId: string;
+
+  it('imports a folder with progress, lists it and pages through its images and thumbnails', async () => {
+    const finished = await importFolder(data);
+    expect(finished.error).toBeNull();
+    datasetId = finished.datasetId!;
+    expect(events.some((e) => e.type === 'import:progress' && e.phase === 'decoding' && e.total === 33)).toBe(true);
+    expect(await handlers['datasets:list'](undefined)).toEqual([expect.objectContaining({ id: datasetId, classes: 3, images: 33, train: 24, test: 9 })]);
+    const detail = await handlers['datasets:get']({ datasetId });
+    expect(detail.counts.map((c) => [c.train, c.test])).toEqual([[8, 3], [8, 3], [8, 3]]);
+    expect(detail.report.split).toEqual({ kind: 'folders' });
+    const page = await handlers['datasets:images']({ datasetId, label: 1, split: 'train', offset: 2, limit: 4 });
+    expect(page.total).toBe(8);
+    expect(page.items.map((i) => [i.split, i.index, i.label])).toEqual([['train', 10, 1], ['train', 11, 1], ['train', 12, 1], ['train', 13, 1]]);
+    const [thumbnail] = await handlers['datasets:thumbnails']({ datasetId, images: [{ split: 'train', index: 10 }], size: 48 });
+    const jpeg = Buffer.from(thumbnail!.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
+    expect(await sharp(jpeg).metadata()).toMatchObject({ format: 'jpeg', width: 48, height: 48 });
+    await expect(handlers['datasets:thumbnails']({ datasetId, images: [{ split: 'test', index: 9 }] })).rejects.toThrow(/Image 9 of the test split does not exist; it has 9 images/);
+  });
+
+  it('refuses folders outside the allowed ones, and reports why a folder without classes cannot be imported', async () => {
+    await expect(handlers['datasets:import']({ folder: path.dirname(data) })).rejects.toMatchObject({ code: 'E_PATH_REFUSED' });
+    const empty = path.join(data, 'train', 'no-classes-here');
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, 'notes.txt'), 'not an image');
+    const finished = await importFolder(empty);
+    expect(finished.datasetId).toBeNull();
+    expect(finished.error?.message).toMatch(/No images were found in '.*no-classes-here'/);
+    expect(finished.skipped).toEqual([expect.objectContaining({ path: 'notes.txt' })]);
+  });
+
+  it('trains one run at a time: a second start waits in the queue and can be taken off it', async () => {
+    const first = await handlers['train:start'](quick(datasetId, { name: 'first' }));
+    const second = await handlers['train:start'](quick(datasetId, { name: 'second', seed: 4 }));
+    expect([first.queued, second.queued]).toEqual([false, true]);
+    runId = first.runId;
+    const state = await handlers['jobs:state'](undefined);
+    expect(state.active?.runId).toBe(runId);
+    expect(state.queued).toEqual([second.runId]);
+    await expect(handlers['runs:delete']({ runId })).rejects.toMatchObject({ code: 'E_BUSY' });
+    await expect(handlers['train:control']({ runId: second.runId, action: 'pause' })).rejects.toMatchObject({ code: 'E_STATE' });
+    await handlers['train:control']({ runId: second.runId, action: 'stop' });
+    expect((await handlers['jobs:state'](undefined)).queued).toEqual([]);
+    const finished = await nextEvent('run:finished', (e) => e.runId === runId);
+    expect(finished.outcome).toBe('completed');
+    const ofRun = events.filter((e) => 'runId' in e && e.runId === runId).map((e) => e.type);
+    expect(ofRun.indexOf('run:started')).toBeLessThan(ofRun.indexOf('run:step'));
+    expect(ofRun.indexOf('run:step')).toBeLessThan(ofRun.indexOf('run:epoch'));
+    const runs = await handlers['runs:list'](undefined);
+    expect(runs.find((r) => r.id === second.runId)).toMatchObject({ status: 'stopped', resumable: true, stepsDone: 0 });
+    const detail = await handlers['runs:get']({ runId });
+    expect(detail).toMatchObject({ status: 'completed', backend: 'cpu', epochsDone: 1, stepsDone: 6, resumable: false });
+    expect(detail.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(detail.epochs).toHaveLength(1);
+    expect(detail.settings).toMatchObject({ 'model.preset': 'quick', 'recipe.batchSize': 4, 'model.convWidths': '24, 64, 96, 96, 64', seed: 3 });
+  });
+
+  it("shows conv1's kernels per tower, scored from the run's own weights", async () => {
+    const view = await handlers['kernels:get']({ runId });
+    expect(view.snapshots).toEqual([{ epoch: 1, step: 6 }]);
+    expect(view.towers.map((t) => t.tower)).toEqual(['a', 'b']);
+    const weights = readCheckpoint(newestReadableCheckpoint(RunLog.open(workspace.database, { readonly: true }), runId)!).weights;
+    for (const tower of view.towers) {
+      const w = weights.get(`conv1/${tower.tower}/kernel`)!;
+      const expected = kernelScores(w, view.shape as KernelShape);
+      expect(tower.scores).toEqual(expected);
+      expect(tower.score).toBeCloseTo(expected.reduce((a, b) => a + b) / expected.length, 12);
+      const png = Buffer.from(tower.image.replace(/^data:image\/png;base64,/, ''), 'base64');
+      expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: tower.width, height: tower.height });
+    }
+    await expect(handlers['kernels:get']({ runId, snapshot: 5 })).rejects.toThrow(/Snapshot 5 does not exist; run '.*' has snapshots 0 to 0/);
+  });
+
+  it('looks up an image: top-5 from the model, and its nearest training images by fc7 exactly as a brute-force search finds them', async () => {
+    const result = await handlers['lookup:query']({ runId, image: { kind: 'dataset', split: 'test', index: 4 } });
+    expect(result.predictions).toHaveLength(3);
+    expect(result.predictions.reduce((s, p) => s + p.probability, 0)).toBeCloseTo(1, 5);
+    expect(result.byFeatures).toHaveLength(6);
+    expect(result.byPixels).toHaveLength(6);
+    // Brute force in float64 over the stored features, with the query's fc7 computed here in-process.
+    const log = RunLog.open(workspace.database, { readonly: true });
+    const model = loadModel(newestReadableCheckpoint(log, runId)!, log.getDataset(datasetId)!.dir);
+    try {
+      const q = await features(model, datasetPixels(model, 'test', 4));
+      const store = readFeatureStore(featuresFile(runDirectory(workspace, runId)));
+      const distances = store.records.map((_, i) => Math.sqrt(Array.from(q).reduce((s, v, j) => s + (v - store.features[i * store.dimension + j]!) ** 2, 0)));
+      const order = distances.map((d, i) => [d, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 6);
+      expect(result.byFeatures.map((n) => n.index)).toEqual(order.map(([, i]) => i));
+      result.byFeatures.forEach((n, i) => expect(n.distance).toBeCloseTo(order[i]![0], 3));
+    } finally {
+      model.dispose();
+    }
+    const self = await handlers['lookup:query']({ runId, image: { kind: 'dataset', split: 'train', index: 5 } });
+    expect(self.byFeatures.map((n) => n.index)).not.toContain(5);
+    await expect(handlers['lookup:query']({ runId, image: { kind: 'bytes', name: 'broken.jpg', base64: Buffer.from('not a jpeg').toString('base64') } })).rejects.toMatchObject({
+      code: 'E_BAD_REQUEST',
+      message: expect.stringMatching(/broken\.jpg/),
+    });
+  });
+
+  it('gives the confusion matrix and, for a cell, exactly its images by falling confidence', async () => {
+    const view = await handlers['confusion:get']({ runId, crops: 'centre' });
+    expect(view.count).toBe(9);
+    expect(view.matrix.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([3, 3, 3]);
+    const correct = view.matrix.reduce((s, row, i) => s + row[i]!, 0);
+    expect(view.top1Error).toBeCloseTo(1 - correct / 9, 12);
+    for (let t = 0; t < 3; t++) {
+      for (let p = 0; p < 3; p++) {
+        const images = await handlers['confusion:cell']({ runId, crops: 'centre', trueLabel: t, predictedLabel: p });
+        expect(images).toHaveLength(view.matrix[t]![p]!);
+        const confidences = images.map((i) => i.confidence);
+        expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+      }
+    }
+    const ten = await handlers['confusion:get']({ runId, crops: 'ten' });
+    expect(ten.count).toBe(9);
+    expect((await handlers['runs:get']({ runId })).evaluations.map((e) => e.crops).sort()).toEqual(['centre', 'ten']);
+  });
+
+  it('pauses, resumes, divides the learning rate and stops a run, which then resumes to completion', async () => {
+    let mark = events.length;
+    const { runId: steered } = await handlers['train:start'](quick(datasetId, { epochs: 4, name: 'steered' }));
+    await nextEvent('run:step', (e) => e.runId === steered, mark);
+    mark = events.length;
+    await handlers['train:control']({ runId: steered, action: 'pause' });
+    await nextEvent('run:status', (e) => e.runId === steered && e.status === 'paused', mark);
+    expect((await handlers['jobs:state'](undefined)).active).toMatchObject({ runId: steered, status: 'paused' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(events.slice(mark).filter((e) => e.type === 'run:step' && e.runId === steered).length).toBeLessThanOrEqual(1); // at most the step in flight
+    mark = events.length;
+    await handlers['train:control']({ runId: steered, action: 'divide-learning-rate' });
+    await handlers['train:control']({ runId: steered, action: 'resume' });
+    await nextEvent('notice', (e) => e.runId === steered && e.code === 'learning-rate-manual', mark);
+    mark = events.length;
+    await handlers['train:control']({ runId: steered, action: 'stop' });
+    const stopped = await nextEvent('run:finished', (e) => e.runId === steered, mark);
+    expect(stopped.outcome).toBe('stopped');
+    expect((await handlers['runs:list'](undefined)).find((r) => r.id === steered)).toMatchObject({ status: 'stopped', resumable: true });
+    mark = events.length;
+    await handlers['train:resume']({ runId: steered });
+    const completed = await nextEvent('run:finished', (e) => e.runId === steered, mark);
+    expect(completed.outcome).toBe('completed');
+    const detail = await handlers['runs:get']({ runId: steered });
+    expect(detail).toMatchObject({ status: 'completed', stepsDone: 24, epochsDone: 4 });
+    expect(detail.learningRateDrops).toEqual([1]);
+    await expect(handlers['train:resume']({ runId: steered })).rejects.toMatchObject({ code: 'E_STATE', message: expect.stringMatching(/completed its 4 epochs/) });
+  });
+
+  it('marks a run failed when its compute process dies, keeps its checkpoint, and starts a new compute process for the next call', async () => {
+    const mark = events.length;
+    const { runId: doomed } = await handlers['train:start'](quick(datasetId, { epochs: 2, name: 'doomed' }));
+    await nextEvent('run:epoch', (e) => e.runId === doomed, mark);
+    await nextEvent('run:step', (e) => e.runId === doomed && e.epoch === 1, mark);
+    endpoints[endpoints.length - 1]!.close(); // the compute process is killed mid-epoch
+    const finished = await nextEvent('run:finished', (e) => e.runId === doomed, mark);
+    expect(finished.outcome).toBe('failed');
+    expect(finished.message).toMatch(/compute process ended while answering 'train'/);
+    const run = (await handlers['runs:list'](undefined)).find((r) => r.id === doomed)!;
+    expect(run).toMatchObject({ status: 'failed', resumable: true, epochsDone: 1 });
+    const before = endpoints.length;
+    const lookup = await handlers['lookup:query']({ runId, image: { kind: 'dataset', split: 'test', index: 0 } });
+    expect(lookup.predictions).toHaveLength(3);
+    expect(endpoints.length).toBe(before + 1);
+    await handlers['runs:delete']({ runId: doomed });
+    expect(fs.existsSync(runDirectory(workspace, doomed))).toBe(false);
+    await expect(handlers['runs:get']({ runId: doomed })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+});
