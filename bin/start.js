@@ -1,43 +1,25 @@
 #!/usr/bin/env node
-// `npm start`: opens the desktop app where Electron's binary is installed, and otherwise says so in one line.
+// `npm start`: opens the desktop app where Electron's binary is installed; elsewhere it says so in one line and serves
+// the same UI to a browser instead (`alexnet serve`), printing the URL. Either way the page is built first.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { electronBinary } from './electron-binary.js';
 
-const require = createRequire(import.meta.url);
-
-/**
- * The Electron binary's path, or null where it is missing (npm installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1).
- * Looks it up the way the electron package's index.js does, without calling require('electron'): since Electron 45
- * that starts a download of the missing binary, which fails offline after printing several lines.
- */
-function electronBinary() {
-  if (process.env.ELECTRON_EXEC_PATH) return fs.existsSync(process.env.ELECTRON_EXEC_PATH) ? process.env.ELECTRON_EXEC_PATH : null;
-  let directory;
-  try {
-    directory = path.dirname(require.resolve('electron/package.json'));
-  } catch {
-    return null;
-  }
-  const pathFile = path.join(directory, 'path.txt');
-  const executable = fs.existsSync(pathFile) ? fs.readFileSync(pathFile, 'utf8') : null;
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  const binary = override ? path.join(override, executable || 'electron') : executable ? path.join(directory, 'dist', executable) : null;
-  return binary !== null && fs.existsSync(binary) ? binary : null;
-}
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const run = (command, args, env = process.env) => {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32', env });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+};
 
 const binary = electronBinary();
 if (binary === null) {
-  console.error('Electron is not installed here (its binary could not be downloaded); the desktop app cannot open. The browser UI comes with `alexnet serve` in a later version.');
-  process.exit(1);
+  console.error('Electron is not installed here (its binary could not be downloaded), so the desktop app cannot open: serving the same UI to a browser instead.');
+  const built = run('npx', ['vite', 'build', '--config', 'renderer.vite.config.ts', '--logLevel', 'warn']);
+  if (built !== 0) process.exit(built);
+  // The rest of the command line goes to `alexnet serve` (e.g. --allow /data/photos --port 9000 --host 0.0.0.0).
+  process.exit(run(process.execPath, ['bin/alexnet.js', 'serve', '--open', ...process.argv.slice(2)]));
 }
-// Builds main, preload and renderer into out/ and starts Electron on them; ELECTRON_EXEC_PATH is how electron-vite
-// is told which binary, e.g. one found through ELECTRON_OVERRIDE_DIST_PATH.
-const preview = spawnSync('npx', ['electron-vite', 'preview'], {
-  stdio: 'inherit',
-  shell: process.platform === 'win32',
-  env: { ...process.env, ELECTRON_EXEC_PATH: binary },
-});
-if (preview.error) throw preview.error;
-process.exit(preview.status ?? 1);
+// Builds main, preloads and page into out/ and starts Electron on them; ELECTRON_EXEC_PATH tells electron-vite which binary.
+process.exit(run('npx', ['electron-vite', 'preview', '--', ...process.argv.slice(2)], { ...process.env, ELECTRON_EXEC_PATH: binary }));

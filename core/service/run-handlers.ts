@@ -19,7 +19,8 @@ export function runSummary(log: RunLog, run: RunRow, queue: TrainingQueue): RunS
   return {
     id: run.id,
     name: run.name,
-    status: run.status,
+    // The log says 'completed' as soon as the last step is done; the run is still busy until its features are stored.
+    status: queue.activeStatus(run.id) ?? run.status,
     statusDetail: run.statusDetail,
     preset: run.preset,
     recipe: run.recipe,

@@ -43,6 +43,11 @@ export class TrainingQueue {
     };
   }
 
+  /** 'running' or 'paused' while the run is the active job (which ends after its features are stored), else undefined. */
+  activeStatus(runId: string): 'running' | 'paused' | undefined {
+    return this.active?.job.runId === runId ? this.active.status : undefined;
+  }
+
   /** True when the run trains now or waits its turn. */
   holds(runId: string): boolean {
     return this.active?.job.runId === runId || this.waiting.some((j) => j.runId === runId);

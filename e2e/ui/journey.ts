@@ -1,0 +1,177 @@
+// The user's journey through the workbench UI, the same for the browser host and the desktop app: import through the
+// UI, train a quick run to completion with live curves, look at the kernels, look up an image, open the confusion
+// matrix and a cell's images, find the run in the history after a reload, and see a bad folder's report.
+// Screenshots of each view are written to `shots` (kept as test artifacts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export interface JourneyFolders {
+  /** A good dataset folder: 6 classes with train/ and test/. */
+  good: string;
+  /** A folder of class folders where some files are broken (the import report lists them). */
+  damaged: string;
+  /** The names of the broken files inside `damaged`, with the reason each must be reported under. */
+  broken: { name: string; reason: string }[];
+  /** A folder with no class folders at all. */
+  noClasses: string;
+  /** A photo to drop into Look-up. */
+  photo: string;
+}
+
+/** The mean absolute deviation of an image's pixels, drawn on a canvas: 0 for a blank image. */
+async function pixelSpread(image: Locator): Promise<number> {
+  return image.evaluate(async (element) => {
+    const img = element as HTMLImageElement;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(img, 0, 0);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += data[i]! + data[i + 1]! + data[i + 2]!;
+    const mean = sum / (data.length / 4) / 3;
+    let spread = 0;
+    for (let i = 0; i < data.length; i += 4) spread += Math.abs(data[i]! - mean) + Math.abs(data[i + 1]! - mean) + Math.abs(data[i + 2]! - mean);
+    return spread / (data.length / 4) / 3;
+  });
+}
+
+async function shot(page: Page, shots: string, name: string): Promise<void> {
+  fs.mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+const byTestId = (page: Page, id: string) => page.getByTestId(id);
+
+async function importFolder(page: Page, folder: string): Promise<void> {
+  await byTestId(page, 'nav-datasets').click();
+  await byTestId(page, 'import-folder').fill(folder);
+  await byTestId(page, 'import-start').click();
+}
+
+/** Runs the whole journey; throws (with Playwright's message) at the first step that does not do what it should. */
+export async function userJourney(page: Page, folders: JourneyFolders, shots: string): Promise<{ runId: string }> {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+
+  // Datasets: import through the UI, with progress; class counts as bars; thumbnails of real photos.
+  await importFolder(page, folders.good);
+  const item = byTestId(page, 'dataset-item').filter({ hasText: path.basename(folders.good) });
+  await expect(item).toBeVisible({ timeout: 60_000 });
+  await item.click();
+  await expect(byTestId(page, 'class-chart').getByTestId('class-bar')).toHaveCount(6);
+  const thumbnails = byTestId(page, 'thumbnail-grid').getByTestId('thumbnail');
+  await expect(thumbnails.first()).toBeVisible({ timeout: 30_000 });
+  expect(await pixelSpread(thumbnails.first())).toBeGreaterThan(5);
+  await shot(page, shots, '1-datasets');
+
+  // A damaged folder: imported, with every broken file listed with its reason.
+  await importFolder(page, folders.damaged);
+  const damaged = byTestId(page, 'dataset-item').filter({ hasText: path.basename(folders.damaged) });
+  await expect(damaged).toBeVisible({ timeout: 60_000 });
+  await damaged.click();
+  const report = byTestId(page, 'import-report');
+  for (const broken of folders.broken) await expect(report.getByTestId('skipped-file').filter({ hasText: broken.name })).toContainText(broken.reason);
+  await shot(page, shots, '2-import-report');
+
+  // A folder with no classes: the import fails, and says why in words.
+  await importFolder(page, folders.noClasses);
+  await expect(byTestId(page, 'import-error')).toContainText('No images were found', { timeout: 30_000 });
+  await shot(page, shots, '3-import-error');
+
+  // Train: the quick preset, 2 epochs, live curves, to completion.
+  await byTestId(page, 'nav-train').click();
+  const datasetOption = byTestId(page, 'train-dataset').locator('option', { hasText: `${path.basename(folders.good)} (` });
+  await byTestId(page, 'train-dataset').selectOption((await datasetOption.getAttribute('value'))!);
+  await byTestId(page, 'train-preset').selectOption('quick');
+  await byTestId(page, 'train-epochs').fill('2');
+  await byTestId(page, 'train-batch-size').fill('6');
+  await byTestId(page, 'train-start').click();
+  await expect(byTestId(page, 'train-status')).toContainText(/running|completed/, { timeout: 60_000 });
+  await expect(byTestId(page, 'chart-loss').getByTestId('series').first()).toHaveAttribute('d', /L/, { timeout: 60_000 });
+  await expect(byTestId(page, 'train-status')).toContainText('completed', { timeout: 300_000 });
+  for (const chart of ['chart-loss', 'chart-top1', 'chart-top5']) await expect(byTestId(page, chart).getByTestId('series').first()).toHaveAttribute('d', /\d/);
+  await shot(page, shots, '4-train');
+
+  // A second run, steered from the Train view: pause, resume, divide the learning rate, stop (with a checkpoint).
+  await byTestId(page, 'train-epochs').fill('3');
+  await byTestId(page, 'train-seed').fill('2');
+  await byTestId(page, 'ablation-noLrn').check();
+  await byTestId(page, 'train-start').click();
+  await expect(byTestId(page, 'train-status')).toContainText('running', { timeout: 60_000 });
+  await expect(byTestId(page, 'train-progress')).toContainText(/step [1-9]/, { timeout: 60_000 });
+  await byTestId(page, 'train-pause').click();
+  await expect(byTestId(page, 'train-status')).toContainText('paused', { timeout: 30_000 });
+  await byTestId(page, 'train-divide-lr').click();
+  await byTestId(page, 'train-resume').click();
+  await expect(byTestId(page, 'train-status')).toContainText('running', { timeout: 30_000 });
+  await byTestId(page, 'train-stop').click();
+  await expect(byTestId(page, 'train-status')).toContainText('stopped', { timeout: 60_000 });
+
+  // Runs: both runs are in the history after a reload; compared, the stopped one resumed to completion, then deleted.
+  await page.reload();
+  await byTestId(page, 'nav-runs').click();
+  const rows = byTestId(page, 'runs-table').getByTestId('run-row');
+  await expect(rows).toHaveCount(2, { timeout: 30_000 });
+  const completed = page.locator('[data-testid="run-row"][data-status="completed"]');
+  const runId = (await completed.first().getAttribute('data-run-id'))!;
+  expect(runId).toMatch(/^run-/);
+  const stopped = page.locator('[data-testid="run-row"][data-status="stopped"]');
+  const stoppedId = (await stopped.getAttribute('data-run-id'))!;
+  for (const select of await rows.getByTestId('run-select').all()) await select.check();
+  await expect(byTestId(page, 'runs-overlay').getByTestId('series').first()).toHaveAttribute('d', /\d/);
+  const differences = byTestId(page, 'runs-diff');
+  for (const key of ['seed', 'model.lrn', 'recipe.epochs']) await expect(differences.locator(`[data-key="${key}"]`)).toBeVisible();
+  await expect(differences.locator('[data-key="model.towers"]')).toHaveCount(0);
+  await shot(page, shots, '5-runs');
+  await stopped.getByTestId('run-resume').click();
+  await expect(page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`)).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
+  await page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`).getByTestId('run-delete').click();
+  await byTestId(page, 'confirm-delete').getByTestId('confirm-yes').click();
+  await expect(rows).toHaveCount(1);
+  await expect(page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`)).toBeVisible();
+
+  // Kernels: both towers' grids render (not blank), with their scores; hovering a kernel reads its score.
+  await byTestId(page, 'nav-kernels').click();
+  await byTestId(page, 'kernels-run').selectOption(runId);
+  const grids = byTestId(page, 'kernel-grid');
+  await expect(grids).toHaveCount(2, { timeout: 30_000 });
+  for (const grid of await grids.all()) expect(await pixelSpread(grid)).toBeGreaterThan(5);
+  await expect(byTestId(page, 'tower-score')).toHaveCount(2);
+  await grids.first().hover({ position: { x: 10, y: 10 } });
+  await expect(byTestId(page, 'kernel-score')).toContainText(/\d\.\d/);
+  await shot(page, shots, '6-kernels');
+
+  // Look-up: a test image's top-5 and its six nearest training images by fc7 and by pixels; then a dropped file.
+  await byTestId(page, 'nav-lookup').click();
+  await byTestId(page, 'lookup-run').selectOption(runId);
+  await byTestId(page, 'lookup-test-image').first().click({ timeout: 30_000 });
+  await expect(byTestId(page, 'prediction')).toHaveCount(5, { timeout: 60_000 });
+  await expect(byTestId(page, 'neighbour-feature')).toHaveCount(6);
+  await expect(byTestId(page, 'neighbour-pixel')).toHaveCount(6);
+  await expect(byTestId(page, 'prediction').first()).toContainText('%');
+  await byTestId(page, 'lookup-file').setInputFiles(folders.photo);
+  await expect(byTestId(page, 'lookup-query')).toBeVisible({ timeout: 60_000 });
+  await expect(byTestId(page, 'prediction')).toHaveCount(5);
+  await shot(page, shots, '7-lookup');
+
+  // Confusion: the matrix renders; a cell with images lists exactly them, and one opens in Look-up.
+  await byTestId(page, 'nav-confusion').click();
+  await byTestId(page, 'confusion-run').selectOption(runId);
+  const cells = byTestId(page, 'confusion-matrix').getByTestId('confusion-cell');
+  await expect(cells).toHaveCount(36, { timeout: 120_000 });
+  const counts = await cells.evaluateAll((elements) => elements.map((e) => Number(e.getAttribute('data-count'))));
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(12);
+  const full = counts.findIndex((n) => n > 0);
+  await cells.nth(full).click();
+  await expect(byTestId(page, 'cell-image')).toHaveCount(counts[full]!, { timeout: 30_000 });
+  await shot(page, shots, '8-confusion');
+  await byTestId(page, 'cell-image').first().getByTestId('cell-open').click();
+  await expect(byTestId(page, 'prediction')).toHaveCount(5, { timeout: 60_000 });
+
+  expect(errors).toEqual([]);
+  return { runId };
+}
