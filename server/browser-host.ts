@@ -130,6 +130,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const unsubscribe = service.subscribe(broadcast);
 
   sockets.on('connection', (ws: WebSocket) => {
+    // A protocol violation (an oversized or malformed frame) closes the socket with its code; nothing else to do.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       let message: { id?: unknown; channel?: unknown; request?: unknown };
       try {

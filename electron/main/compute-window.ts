@@ -1,11 +1,11 @@
 // Starts the hidden compute window and connects to it with a MessagePort: the host's end of the compute protocol.
 import { BrowserWindow, MessageChannelMain, protocol } from 'electron';
 import type { Endpoint } from '../../core/compute/protocol';
-import { computeWindowOptions, isAppUrl } from './window-options';
+import { computeWindowOptions } from './window-options';
 
 /** The compute window's page: an empty document of a scheme Chromium treats as secure, since WebGPU needs one. */
 export const COMPUTE_SCHEME = 'workbench-compute';
-const COMPUTE_URL = `${COMPUTE_SCHEME}://engine/`;
+export const COMPUTE_URL = `${COMPUTE_SCHEME}://engine/`;
 const COMPUTE_PAGE = "<!doctype html><meta charset=utf-8><meta http-equiv=Content-Security-Policy content=\"default-src 'none'\"><title>compute</title>";
 
 /** Called before the app is ready: the scheme must be registered as secure and standard then. */
@@ -31,10 +31,6 @@ export function openComputeWindow(preload: string): Endpoint {
     if (!window.isDestroyed()) window.destroy();
     for (const listener of closeListeners) listener(reason);
   };
-  window.webContents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, COMPUTE_URL)) event.preventDefault();
-  });
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   window.webContents.on('render-process-gone', (_event, details) => ended(`the compute window's process ended: ${details.reason}, exit code ${details.exitCode}`));
   window.on('closed', () => ended('the compute window was closed'));
   // Messages posted before the page takes its port wait in the port's queue.

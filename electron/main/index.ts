@@ -12,9 +12,9 @@ import { PathPolicy } from '../../core/service/paths';
 import { createService, type Service } from '../../core/service/service';
 import { defaultHome, openWorkspace } from '../../core/workspace';
 import { desktopRequest, dispatchFromPage, droppedFolders, parseDroppedPaths } from './api-handlers';
-import { openComputeWindow, registerComputeScheme, serveComputePage } from './compute-window';
+import { COMPUTE_URL, openComputeWindow, registerComputeScheme, serveComputePage } from './compute-window';
 import { applicationMenu } from './menu';
-import { isAppUrl, windowOptions } from './window-options';
+import { denyPermissions, guardContents, isAppUrl, windowOptions } from './window-options';
 
 // Paths are relative to the bundle electron-vite writes, out/main/index.js. The preloads are CommonJS because
 // sandboxed preload scripts cannot be ES modules.
@@ -44,17 +44,14 @@ const demoDataset = app.isPackaged ? path.join(process.resourcesPath, 'demo-data
 // Chromium on Linux offers WebGPU only behind this switch; only the compute window asks for an adapter.
 if (process.platform === 'linux') app.commandLine.appendSwitch('enable-unsafe-webgpu');
 registerComputeScheme();
+// Every web contents, the app's window and the compute window and any other, stays on the app's own pages.
+app.on('web-contents-created', (_event, contents) => guardContents(contents, (url) => isAppUrl(url, appUrl) || isAppUrl(url, COMPUTE_URL)));
 
 let service: Service | undefined;
 let mainWindow: BrowserWindow | undefined;
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow(windowOptions(preload));
-  window.webContents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, appUrl)) event.preventDefault();
-  });
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  window.webContents.on('will-attach-webview', (event) => event.preventDefault());
   window.once('ready-to-show', () => window.show());
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = undefined;
@@ -95,8 +92,7 @@ function start(): void {
   });
 
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  ses.setPermissionCheckHandler(() => false);
+  denyPermissions(ses);
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });

@@ -1,5 +1,5 @@
 // The desktop window's security settings (Electron's security checklist), apart from index.ts so tests need no Electron binary.
-import type { BrowserWindowConstructorOptions } from 'electron';
+import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
 
 export { CONTENT_SECURITY_POLICY } from '../../core/api/contract';
 
@@ -59,4 +59,27 @@ export function computeWindowOptions(preload: string): BrowserWindowConstructorO
       spellcheck: false,
     },
   };
+}
+
+/** What guardContents needs of a WebContents (a test hands it a stand-in). */
+export type GuardedContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'>;
+
+/**
+ * Electron's checklist for every web contents the app creates: navigation and redirects only to its own pages
+ * (`allowed`), no new windows, no <webview>.
+ */
+export function guardContents(contents: GuardedContents, allowed: (url: string) => boolean): void {
+  const stayHome = (event: { preventDefault(): void }, url: string) => {
+    if (!allowed(url)) event.preventDefault();
+  };
+  contents.on('will-navigate', stayHome);
+  contents.on('will-redirect', stayHome);
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+/** No page gets a permission (camera, notifications, ...): the app needs none. */
+export function denyPermissions(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
 }

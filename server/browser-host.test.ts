@@ -1,0 +1,149 @@
+// The browser host's defences, tried for real over loopback: the page is served with its security policy, files
+// outside it are not, the socket needs this start's token, the page's own Origin and this host's name, messages
+// have a size limit, and the API answers (and broadcasts events) once all of that holds.
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CONTENT_SECURITY_POLICY, type SocketMessage } from '../core/api/contract';
+import type { Endpoint } from '../core/compute/protocol';
+import { RunLog } from '../core/runlog/run-log';
+import { PathPolicy } from '../core/service/paths';
+import { createService, type Service } from '../core/service/service';
+import { openWorkspace } from '../core/workspace';
+import { smallDataset } from '../e2e/fixtures';
+import { MAX_MESSAGE_BYTES, startBrowserHost, type BrowserHost } from './browser-host';
+
+let service: Service;
+let host: BrowserHost;
+let pageDir: string;
+let data: string;
+
+/** A request (GET unless told) with the given headers; resolves with the status, headers and body. */
+function get(pathname: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port: host.port, path: pathname, method, headers: { host: `127.0.0.1:${host.port}`, ...headers } }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** Opens a socket; resolves with it once open, or with the HTTP status of a refused upgrade. */
+function connect(query: string, headers: Record<string, string> = {}): Promise<WebSocket | number> {
+  const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api${query}`, { headers: { origin: `http://127.0.0.1:${host.port}`, ...headers } });
+  return new Promise((resolve) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+}
+
+function call(ws: WebSocket, id: number, channel: string, request?: unknown): Promise<SocketMessage> {
+  return new Promise((resolve) => {
+    const onMessage = (raw: WebSocket.RawData) => {
+      const message = JSON.parse(String(raw)) as SocketMessage;
+      if ('id' in message && message.id === id) {
+        ws.off('message', onMessage);
+        resolve(message);
+      }
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ id, channel, request }));
+  });
+}
+
+beforeAll(async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-host-'));
+  pageDir = path.join(home, 'page');
+  fs.mkdirSync(path.join(pageDir, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(pageDir, 'index.html'), '<!doctype html><title>workbench</title>');
+  fs.writeFileSync(path.join(pageDir, 'assets', 'app.js'), 'console.log(1);');
+  fs.writeFileSync(path.join(home, 'secret.txt'), 'not for the page');
+  data = smallDataset(2, 2, 1);
+  const workspace = openWorkspace(path.join(home, 'workspace'));
+  service = createService({
+    workspace,
+    log: RunLog.open(workspace.database),
+    host: 'browser',
+    version: 'test',
+    electron: null,
+    backend: 'cpu',
+    compute: (): Endpoint => {
+      throw new Error('these requests need no compute side');
+    },
+    paths: new PathPolicy([data]),
+    demoDataset: null,
+  });
+  host = await startBrowserHost({ service, pageDir, port: 0 });
+});
+
+afterAll(async () => {
+  await host?.close();
+  await service?.close();
+});
+
+describe('the browser host', () => {
+  it('listens on loopback only, with a long random token in the URL fragment', () => {
+    expect(host.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/#token=[0-9a-f]{64}$`));
+  });
+
+  it('serves the page with the security policy, and nothing outside it', async () => {
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect((await get('/assets/app.js')).headers['content-type']).toMatch(/^text\/javascript/);
+    for (const escape of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/../../secret.txt', '/nothing-here.js']) expect((await get(escape)).status).toBe(404);
+  });
+
+  it('refuses another Host name (DNS rebinding) and other methods', async () => {
+    expect((await get('/', { host: `evil.example:${host.port}` })).status).toBe(421);
+    expect((await get('/', { host: `127.0.0.1:${host.port + 1}` })).status).toBe(421);
+    expect((await get('/', {}, 'POST')).status).toBe(405);
+  });
+
+  it('refuses a socket without the token, with a wrong one, from another origin or to another host name', async () => {
+    expect(await connect('')).toBe(403);
+    expect(await connect(`?token=${'0'.repeat(64)}`)).toBe(403);
+    expect(await connect(`?token=${host.token.slice(0, 10)}`)).toBe(403);
+    expect(await connect(`?token=${host.token}`, { origin: 'http://evil.example' })).toBe(403);
+    expect(await connect(`?token=${host.token}`, { origin: `http://localhost:${host.port + 1}` })).toBe(403);
+    expect(await connect(`?token=${host.token}`, { host: `evil.example:${host.port}`, origin: `http://evil.example:${host.port}` })).toBe(403);
+  });
+
+  it('answers the API with the token and its own origin, errors as data, and broadcasts events', async () => {
+    const ws = (await connect(`?token=${host.token}`)) as WebSocket;
+    expect(ws).toBeInstanceOf(WebSocket);
+    const events: SocketMessage[] = [];
+    ws.on('message', (raw) => {
+      const message = JSON.parse(String(raw)) as SocketMessage;
+      if ('event' in message) events.push(message);
+    });
+    expect(await call(ws, 1, 'app:info')).toMatchObject({ id: 1, reply: { ok: true, value: { host: 'browser', version: 'test' } } });
+    expect(await call(ws, 2, 'datasets:import', { folder: '/etc' })).toMatchObject({ id: 2, reply: { ok: false, error: { code: 'E_PATH_REFUSED' } } });
+    expect(await call(ws, 3, 'datasets:import', { folder: `${data}/../..` })).toMatchObject({ id: 3, reply: { ok: false, error: { code: 'E_PATH_REFUSED' } } });
+    expect(await call(ws, 4, 'datasets:import', { folder: data })).toMatchObject({ id: 4, reply: { ok: true } });
+    await expect.poll(() => events.some((m) => 'event' in m && m.event.type === 'import:finished'), { timeout: 30_000 }).toBe(true);
+    ws.close();
+  });
+
+  it('closes a socket that sends something other than a JSON request, or more than the size limit', async () => {
+    const closed = async (send: (ws: WebSocket) => void) => {
+      const ws = (await connect(`?token=${host.token}`)) as WebSocket;
+      return new Promise<number>((resolve) => {
+        ws.once('close', (code) => resolve(code));
+        send(ws);
+      });
+    };
+    expect(await closed((ws) => ws.send('not json'))).toBe(1003);
+    expect(await closed((ws) => ws.send(JSON.stringify({ channel: 'app:info' })))).toBe(1003);
+    expect(await closed((ws) => ws.send(Buffer.alloc(16)))).toBe(1003);
+    expect(await closed((ws) => ws.send('x'.repeat(MAX_MESSAGE_BYTES + 1)))).toBe(1009);
+  });
+});
