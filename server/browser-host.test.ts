@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CONTENT_SECURITY_POLICY, type SocketMessage } from '../core/api/contract';
+import { CONTENT_SECURITY_POLICY, TOKEN_REFUSED_CLOSE_CODE, type SocketMessage } from '../core/api/contract';
 import type { Endpoint } from '../core/compute/protocol';
 import { RunLog } from '../core/runlog/run-log';
 import { PathPolicy } from '../core/service/paths';
@@ -108,13 +108,23 @@ describe('the browser host', () => {
     expect((await get('/', {}, 'POST')).status).toBe(405);
   });
 
-  it('refuses a socket without the token, with a wrong one, from another origin or to another host name', async () => {
-    expect(await connect('')).toBe(403);
-    expect(await connect(`?token=${'0'.repeat(64)}`)).toBe(403);
-    expect(await connect(`?token=${host.token.slice(0, 10)}`)).toBe(403);
+  it('refuses a socket from another origin or to another host name before the handshake', async () => {
     expect(await connect(`?token=${host.token}`, { origin: 'http://evil.example' })).toBe(403);
     expect(await connect(`?token=${host.token}`, { origin: `http://localhost:${host.port + 1}` })).toBe(403);
     expect(await connect(`?token=${host.token}`, { host: `evil.example:${host.port}`, origin: `http://evil.example:${host.port}` })).toBe(403);
+  });
+
+  it('closes a socket without the token or with a wrong one at once, with the code that tells the page', async () => {
+    const closeCode = async (query: string) => {
+      const ws = (await connect(query)) as WebSocket;
+      const answers: string[] = [];
+      ws.on('message', (raw) => answers.push(String(raw)));
+      ws.send(JSON.stringify({ id: 1, channel: 'app:info' }));
+      const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
+      expect(answers).toEqual([]);
+      return code;
+    };
+    for (const query of ['', `?token=${'0'.repeat(64)}`, `?token=${host.token.slice(0, 10)}`, `?token=${host.token}x`]) expect(await closeCode(query)).toBe(TOKEN_REFUSED_CLOSE_CODE);
   });
 
   it('answers the API with the token and its own origin, errors as data, and broadcasts events', async () => {

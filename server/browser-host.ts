@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CONTENT_SECURITY_POLICY, SOCKET_PATH, type HostEvent, type SocketMessage } from '../core/api/contract';
+import { CONTENT_SECURITY_POLICY, SOCKET_PATH, TOKEN_REFUSED_CLOSE_CODE, type HostEvent, type SocketMessage } from '../core/api/contract';
 import { dispatch } from '../core/service/dispatch';
 import type { Service } from '../core/service/service';
 
@@ -111,14 +111,18 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
           ? `wrong Host '${request.headers.host ?? ''}'`
           : origin !== `http://${request.headers.host}`
             ? `foreign Origin '${origin ?? ''}'`
-            : !sameToken(url.searchParams.get('token'), token)
-              ? 'missing or wrong token'
-              : null;
+            : null;
     if (problem) {
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nRefused: ${problem}.\r\n`);
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
+    // The host's own page with a wrong token (one kept from an earlier start) is told so with a close code it can
+    // read, and is given nothing else: a refused handshake would look like a host that is down.
+    const trusted = sameToken(url.searchParams.get('token'), token);
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      if (trusted) sockets.emit('connection', ws, request);
+      else ws.close(TOKEN_REFUSED_CLOSE_CODE, 'This access token is not valid for this host (it was restarted?).');
+    });
   });
 
   const send = (ws: WebSocket, message: SocketMessage) => {

@@ -455,6 +455,11 @@ export const CONTENT_SECURITY_POLICY =
 
 /** The browser host's WebSocket path; the page connects to `ws://<host>/api?token=<token>` (the token is in its URL's fragment). */
 export const SOCKET_PATH = '/api';
+/**
+ * The close code of a socket whose token the host refused (a page kept from before the host restarted): the page
+ * stops reconnecting and says what to do. A foreign Origin or Host name is refused before the handshake instead.
+ */
+export const TOKEN_REFUSED_CLOSE_CODE = 4001;
 /** Page to host: a request, answered by the message with the same id. */
 export interface SocketRequest {
   id: number;

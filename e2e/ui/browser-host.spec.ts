@@ -37,6 +37,10 @@ test('the whole journey in the browser UI, on the browser host', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(url);
     await userJourney(page, folders, shots);
+    // A page with a token of an earlier start is told so, and does not keep knocking.
+    await page.goto(url.replace(/token=[0-9a-f]+/, `token=${'f'.repeat(64)}`));
+    await page.reload();
+    await expect(page.getByTestId('token-refused')).toContainText('refused this page', { timeout: 30_000 });
   } finally {
     await browser.close();
     host.kill('SIGTERM');

@@ -12,7 +12,9 @@ import { userJourney } from './journey';
 const root = path.resolve(import.meta.dirname, '..', '..');
 const binary = electronBinary();
 
-test.skip(binary === null, "Electron's binary is not installed here (npm installed the package with ELECTRON_SKIP_BINARY_DOWNLOAD=1); this spec runs where it is.");
+const skipped = "Electron's binary is not installed here (npm installed the package with ELECTRON_SKIP_BINARY_DOWNLOAD=1); this spec runs where it is.";
+if (binary === null) process.stderr.write(`desktop-app.spec.ts is skipped: ${skipped}\n`);
+test.skip(binary === null, skipped);
 
 test('the whole journey in the desktop app', async () => {
   execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'inherit' });

@@ -11,13 +11,15 @@ import type {
   SOCKET_PATH,
   SocketMessage,
   SocketRequest,
+  TOKEN_REFUSED_CLOSE_CODE,
 } from '../../core/api/contract';
 
-// The renderer may import only types from core/, so the contract's constant is repeated and checked by its type.
+// The renderer may import only types from core/, so the contract's constants are repeated and checked by their types.
 const socketPath: typeof SOCKET_PATH = '/api';
+const tokenRefused: typeof TOKEN_REFUSED_CLOSE_CODE = 4001;
 
-/** 'connecting' until the first open; 'lost' from a drop until the next open. */
-export type ConnectionState = 'connecting' | 'open' | 'lost';
+/** 'connecting' until the first open; 'lost' from a drop until the next open; 'refused' when the host refused the token (final). */
+export type ConnectionState = 'connecting' | 'open' | 'lost' | 'refused';
 
 export interface SocketApiOptions {
   token: string;
@@ -40,6 +42,7 @@ export function createSocketApi(options: SocketApiOptions): HostApi {
   // stays busy for as long as the host is away.
   const waiting: { message: SocketRequest; pending: Pending }[] = [];
   let socket: WebSocket | null = null;
+  let refused = false;
   let open = false;
   let everOpen = false;
   let failedTries = 0;
@@ -60,10 +63,18 @@ export function createSocketApi(options: SocketApiOptions): HostApi {
       for (const { message, pending } of waiting.splice(0)) transmit(message, pending);
     };
     ws.onmessage = (message) => receive(message.data);
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       const wasOpen = open;
       open = false;
       socket = null;
+      if (event.code === tokenRefused) {
+        // A token from an earlier start of the host: trying again cannot help; the page says what to open instead.
+        refused = true;
+        for (const pending of [...sent.values(), ...waiting.splice(0).map((w) => w.pending)]) pending.resolve(failure('The workbench host refused this page\'s access token.'));
+        sent.clear();
+        options.onState('refused', failedTries);
+        return;
+      }
       for (const [id, pending] of sent) {
         sent.delete(id);
         pending.resolve(failure(`Lost the connection to the workbench host before it answered '${pending.channel}'; try again once it reconnects.`));
@@ -121,6 +132,7 @@ export function createSocketApi(options: SocketApiOptions): HostApi {
         const message: SocketRequest = { id: nextId++, channel, request: request[0] };
         const pending = { channel, resolve };
         if (open) transmit(message, pending);
+        else if (refused) resolve(failure('The workbench host refused this page\'s access token.'));
         else if (!everOpen) waiting.push({ message, pending });
         else resolve(failure(`Not connected to the workbench host (reconnecting); '${channel}' was not sent. Try again in a moment.`));
       }) as Promise<Reply<ResponseOf<C>>>;
