@@ -20,7 +20,8 @@ export default defineConfig({
       externalizeDeps: true,
       rollupOptions: {
         input: { index: resolve(root, 'electron/preload/index.ts'), compute: resolve(root, 'electron/compute/index.ts') },
-        output: { format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
+        // Optional packages load with require() (not import()), which a CommonJS preload resolves like main does.
+        output: { format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', dynamicImportInCjs: false },
       },
     },
   },
