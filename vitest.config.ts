@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 600_000,
     fileParallelism: true,
     maxWorkers: 2,
+    // The fault suite's tally (e2e/faults) is cleared before and printed after every run.
+    globalSetup: ['e2e/faults/summary.ts'],
   },
 });

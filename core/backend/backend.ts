@@ -49,6 +49,7 @@ async function tryWebGpu(): Promise<BackendInfo | string> {
     await import('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu'))) return 'the WebGPU backend failed to initialise';
     await tf.ready();
+    watchDevice((tf.backend() as unknown as { device: GPUDevice }).device);
     const device = describeAdapter(info);
     const software = /llvmpipe|lavapipe|swiftshader/i.test(device);
     return {
@@ -96,6 +97,38 @@ export async function selectBackend(request: BackendRequest): Promise<BackendInf
   if (typeof result !== 'string') return result;
   if (request === 'webgpu') throw new Error(`Backend 'webgpu' is not available: ${result}.`);
   return useCpu(`No GPU backend: ${result}. Falling back to the CPU, which is much slower.`);
+}
+
+let deviceLost: GPUDeviceLostInfo | undefined;
+let deviceError: GPUError | undefined;
+
+/**
+ * TensorFlow.js neither watches its WebGPU device nor reports its errors: after a loss every read rejects with no
+ * message, and an allocation that fails only prints a warning. Both are kept here, for `gpuFailure` to explain.
+ */
+function watchDevice(device: GPUDevice): void {
+  void device.lost.then((info) => (deviceLost = info));
+  device.onuncapturederror = (event) => {
+    deviceError ??= event.error;
+  };
+}
+
+/** True once the WebGPU device is lost: nothing more can run on it in this process. */
+export function gpuLost(): boolean {
+  return deviceLost !== undefined;
+}
+
+/**
+ * What went wrong with the GPU since the last call, in words, or undefined: the device was lost (a driver reset, a
+ * GPU taken away) or an operation failed (out of memory). Clears a reported error; a loss stays.
+ */
+export function gpuFailure(): { kind: 'lost' | 'out-of-memory' | 'error'; message: string } | undefined {
+  if (deviceLost) return { kind: 'lost', message: `the GPU device was lost (${deviceLost.reason}${deviceLost.message ? `: ${deviceLost.message}` : ''})` };
+  const error = deviceError;
+  deviceError = undefined;
+  if (!error) return undefined;
+  const outOfMemory = error.constructor?.name === 'GPUOutOfMemoryError' || /out of memory|OutOfMemory/i.test(error.message);
+  return outOfMemory ? { kind: 'out-of-memory', message: `the GPU ran out of memory (${error.message})` } : { kind: 'error', message: `the GPU reported an error (${error.message})` };
 }
 
 /**

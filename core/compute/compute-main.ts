@@ -12,7 +12,10 @@ const endpoint: Endpoint = {
   onClose: () => {},
   close: () => process.disconnect(),
 };
-new ComputeServer(endpoint);
+// A lost GPU device cannot come back in this process: leave (once the last answer is out), and the host starts anew.
+new ComputeServer(endpoint, () => {
+  setTimeout(() => process.exit(1), 100);
+});
 
 // The host has gone (it stops training with a checkpoint before it closes us; after a crash nothing could record
 // more anyway): leave at once. Dawn's device would otherwise keep the process alive.

@@ -2,7 +2,7 @@
 // streams training events back. It runs in a Node child process (the browser host), in the desktop app's hidden
 // compute window on Chromium's WebGPU, or in-process in tests; the code is the same.
 import { serializeError } from '../api/contract';
-import { selectBackend, type BackendInfo, type BackendRequest } from '../backend/backend';
+import { gpuLost, selectBackend, type BackendInfo, type BackendRequest } from '../backend/backend';
 import { evaluate } from '../evaluate/evaluate';
 import { storeTrainingFeatures } from '../workbench/features';
 import { neighbours, predict } from '../workbench/lookup';
@@ -17,10 +17,18 @@ type Implementation = { [M in ComputeMethod]: (args: ComputeMethods[M]['args']) 
 
 export class ComputeServer {
   private backendInfo: Promise<BackendInfo> | undefined;
+  private lost = false;
   private readonly jobs = new Map<string, RunningJob>();
   private readonly models = new Map<string, { loaded: LoadedModel; users: number }>();
 
-  constructor(private readonly endpoint: Endpoint) {
+  /**
+   * `onDeviceLost` is called once the GPU device is lost, after the answer that reported it: the host's next call then
+   * starts a fresh compute side with a new device (a child process exits; the desktop's compute window closes).
+   */
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly onDeviceLost: () => void = () => {},
+  ) {
     endpoint.onMessage((message) => void this.answer(message as CallMessage));
   }
 
@@ -50,6 +58,10 @@ export class ComputeServer {
       this.endpoint.post({ id, ok: true, result: await implementation(args) });
     } catch (error) {
       this.endpoint.post({ id, ok: false, error: serializeError(error) });
+    }
+    if (gpuLost() && !this.lost) {
+      this.lost = true;
+      this.onDeviceLost();
     }
   }
 
@@ -112,9 +124,12 @@ async function evaluateSplit(loaded: LoadedModel, job: EvaluateJob): Promise<Eva
   if (entries.length === 0) throw new Error(`The ${job.split} split of dataset '${loaded.dataset.manifest.name}' is empty.`);
   const result = await evaluate(loaded.model, loaded.source, entries, loaded.transform, { crops: job.crops });
   const classes = loaded.model.config.classes;
-  const predicted = new Int32Array(result.count);
-  const confidence = new Float32Array(result.count);
-  for (let i = 0; i < result.count; i++) {
+  const labels = Int32Array.from(entries.map((e) => e.label));
+  const predicted = new Int32Array(entries.length).fill(-1); // -1: damaged in the cache, left out
+  const confidence = new Float32Array(entries.length);
+  const damaged = new Set(result.damaged);
+  for (let i = 0; i < entries.length; i++) {
+    if (damaged.has(i)) continue;
     let best = 0;
     for (let c = 1; c < classes; c++) if (result.probabilities[i * classes + c]! > result.probabilities[i * classes + best]!) best = c;
     predicted[i] = best;
@@ -128,7 +143,7 @@ async function evaluateSplit(loaded: LoadedModel, job: EvaluateJob): Promise<Eva
     loss: result.loss,
     perClassAccuracy: result.perClassAccuracy,
     confusion: result.confusion,
-    labels: result.labels,
+    labels,
     predicted,
     confidence,
   };

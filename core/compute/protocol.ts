@@ -33,7 +33,7 @@ export interface EvaluateAnswer {
   perClassAccuracy: (number | null)[];
   /** [true class][predicted class] counts. */
   confusion: number[][];
-  /** Per image of the split, in manifest order: the true class, the top-1 class and its probability. */
+  /** Per image of the split, in manifest order: the true class, the top-1 class (-1 for an image damaged in the cache) and its probability. */
   labels: Int32Array;
   predicted: Int32Array;
   confidence: Float32Array;

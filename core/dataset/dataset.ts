@@ -1,14 +1,19 @@
 // An imported dataset on disk: its manifest, its uint8 image cache and its mean image, opened and checked.
 import fs from 'node:fs';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { CACHE_FILE, MANIFEST_FILE, MEAN_IMAGE_FILE, RecordReader, recordsIn } from './cache';
+import { DamagedRecordError } from './damaged-record';
 import { CACHE_RECORD_BYTES, type DatasetManifest, type ImageEntry, type Split } from './types';
 
 export { MANIFEST_FILE } from './cache';
+export { DamagedRecordError } from './damaged-record';
 
 export class Dataset {
   private readonly reader: RecordReader;
   private mean: Float32Array | undefined;
+  /** Record -> [checksum, path] of every image that has one. */
+  private readonly checksums = new Map<number, [number, string]>();
 
   /** Use openDataset(dir), which checks the files first. */
   constructor(
@@ -16,6 +21,7 @@ export class Dataset {
     readonly manifest: DatasetManifest,
   ) {
     this.reader = new RecordReader(path.join(dir, manifest.cacheFile));
+    for (const e of manifest.images) if (e.recordCrc32 !== undefined) this.checksums.set(e.record, [e.recordCrc32, e.path]);
   }
 
   /** Class names; an image's `label` indexes this list. */
@@ -28,14 +34,23 @@ export class Dataset {
     return this.manifest.images.filter((e) => e.split === split);
   }
 
-  /** One cached image, [256, 256, 3] uint8 RGB. */
+  /** One cached image, [256, 256, 3] uint8 RGB; DamagedRecordError when it fails its checksum. */
   readRecord(record: number, into?: Uint8Array): Uint8Array {
-    return this.reader.read(record, into);
+    const pixels = this.reader.read(record, into);
+    this.verify(record, pixels.subarray(0, CACHE_RECORD_BYTES));
+    return pixels;
   }
 
-  /** Several cached images back to back, [records.length, 256, 256, 3], through one open file descriptor. */
+  /** Several cached images back to back, [records.length, 256, 256, 3], through one open file descriptor; checked as readRecord. */
   readRecords(records: readonly number[], into?: Uint8Array): Uint8Array {
-    return this.reader.readMany(records, into);
+    const pixels = this.reader.readMany(records, into);
+    records.forEach((r, i) => this.verify(r, pixels.subarray(i * CACHE_RECORD_BYTES, (i + 1) * CACHE_RECORD_BYTES)));
+    return pixels;
+  }
+
+  private verify(record: number, pixels: Uint8Array): void {
+    const expected = this.checksums.get(record);
+    if (expected && crc32(pixels) !== expected[0]) throw new DamagedRecordError(expected[1], record, this.reader.file);
   }
 
   /** The training split's mean image, [256, 256, 3] float32 in 0..255 (read once, then kept). */

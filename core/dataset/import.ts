@@ -2,9 +2,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { datasetFiles, needsCompaction, RecordReader, RecordWriter, writeAndSync, writeCompactedCache } from './cache';
 import { openDataset, type Dataset } from './dataset';
 import { DecodeError, decodeImageBytes, readImageFile } from './decode';
+import { faultPoint } from '../fault-points';
 import { IMAGE_EXTENSIONS, scanFolder, type Scan, type ScannedFile } from './scan';
 import { splitNewImages } from './split';
 import { StatisticsAccumulator, type TrainingStatistics } from './statistics';
@@ -167,12 +169,20 @@ async function importInto(context: ImportContext): Promise<Dataset> {
   const writer = RecordWriter.open(files.cache, previous !== undefined);
   const kept: Decoded[] = [];
   const toDecode: ScannedFile[] = [];
-  for (const file of scan.files) {
-    const old = earlier.get(file.path);
-    if (old && old.size === file.size && old.mtimeMs === file.mtimeMs && old.record < writer.records) {
-      const { label: _label, split: _split, ...entry } = old;
-      kept.push({ file, entry: { ...entry, conversions: old.conversions ?? [] } });
-    } else toDecode.push(file);
+  // An unchanged file keeps its record, unless the record fails its checksum (a damaged cache): then it is decoded again.
+  const reader = new RecordReader(files.cache);
+  const buffer = new Uint8Array(CACHE_RECORD_BYTES);
+  try {
+    for (const file of scan.files) {
+      const old = earlier.get(file.path);
+      const intact = old !== undefined && old.record < writer.records && (old.recordCrc32 === undefined || crc32(reader.read(old.record, buffer)) === old.recordCrc32);
+      if (old && intact && old.size === file.size && old.mtimeMs === file.mtimeMs) {
+        const { label: _label, split: _split, ...entry } = old;
+        kept.push({ file, entry: { ...entry, conversions: old.conversions ?? [] } });
+      } else toDecode.push(file);
+    }
+  } finally {
+    reader.close();
   }
   const reused = kept.length;
   const skipped: SkippedFile[] = [...scan.skipped];
@@ -191,7 +201,9 @@ async function importInto(context: ImportContext): Promise<Dataset> {
           const sha256 = createHash('sha256').update(bytes).digest('hex');
           const image = await decodeImageBytes(bytes, file.path);
           const record = writer.append(image.pixels);
-          kept.push({ file, entry: { path: file.path, record, sha256, size: file.size, mtimeMs: file.mtimeMs, width: image.width, height: image.height, conversions: image.conversions } });
+          faultPoint('import:record-written');
+          const recordCrc32 = crc32(image.pixels);
+          kept.push({ file, entry: { path: file.path, record, recordCrc32, sha256, size: file.size, mtimeMs: file.mtimeMs, width: image.width, height: image.height, conversions: image.conversions } });
           decoded++;
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error;
@@ -308,6 +320,7 @@ async function importInto(context: ImportContext): Promise<Dataset> {
   const manifestTemp = `${files.manifest}.${process.pid}.tmp`;
   if (meanImage) writeAndSync(meanTemp, new Uint8Array(meanImage.buffer, meanImage.byteOffset, meanImage.byteLength));
   writeAndSync(manifestTemp, JSON.stringify(manifest));
+  faultPoint('import:manifest-temp-written');
   // Renamed into place last, manifest last of all. A compacted cache renumbers the records, so the old manifest goes
   // first: a crash in between leaves no dataset (import again) rather than a manifest pointing at the wrong images.
   if (compacted) {

@@ -16,6 +16,8 @@ export interface ImageEntry {
   split: Split;
   /** Index of this image's record in the cache file (record i starts at byte i * CACHE_RECORD_BYTES). */
   record: number;
+  /** CRC-32 of the record's bytes, checked on every read (absent in manifests of versions that did not write it). */
+  recordCrc32?: number;
   /** SHA-256 of the source file's bytes, hex. */
   sha256: string;
   /** Source file size in bytes and modification time, to find changed files on re-import. */

@@ -1,6 +1,7 @@
 // Evaluates a model on a split (paper section 6): top-1/top-5 error from the centre crop or ten crops, loss, confusion.
 import * as tf from '@tensorflow/tfjs-core';
 import type { AlexNet } from '../model/alexnet';
+import { DamagedRecordError } from '../dataset/damaged-record';
 import type { ImageEntry } from '../dataset/types';
 import { NO_SHIFT, writeCrop, type CropSpec, type InputTransform } from '../train/augment';
 import type { ImageSource } from '../train/image-source';
@@ -17,8 +18,9 @@ export interface Evaluation {
   top5Error: number;
   /** Mean cross-entropy of the (averaged) predictions. */
   loss: number;
-  /** [images, classes] softmax outputs (averaged over crops in ten-crop mode). */
+  /** [images, classes] softmax outputs (averaged over crops in ten-crop mode), for every image given. */
   probabilities: Float32Array;
+  /** The true classes of the usable images (all but `damaged`), in order. */
   labels: Int32Array;
   confusion: number[][];
   perClassAccuracy: (number | null)[];
@@ -26,6 +28,8 @@ export interface Evaluation {
   deadReluFraction: number;
   /** Fraction of images given the most common top-1 answer (1 means a constant output). */
   dominantPredictionFraction: number;
+  /** Positions (in the entries given) of images damaged in the cache: left out of every figure above but `probabilities`. */
+  damaged: number[];
 }
 
 export interface EvaluateOptions {
@@ -102,7 +106,7 @@ export async function evaluate(
   const mode = options.crops ?? 'centre';
   const classes = model.config.classes;
   const crops = evaluationCrops(mode, transform.size, transform.crop);
-  const labels = Int32Array.from(entries.map((e) => e.label));
+  const damaged: number[] = [];
   const width = model.config.fcWidths[1];
   const everActive = new Uint8Array(width);
   const batchSize = options.batchSize ?? 128;
@@ -110,7 +114,16 @@ export async function evaluate(
   const parts: Float32Array[] = [];
   for (let first = 0; first < entries.length; first += chunk) {
     const slice = entries.slice(first, first + chunk);
-    const images = slice.map((e) => source.image(e.record));
+    // A damaged image is run as the mean image (so that positions stay aligned) and left out of the figures.
+    const images = slice.map((e, i) => {
+      try {
+        return source.image(e.record);
+      } catch (error) {
+        if (!(error instanceof DamagedRecordError)) throw error;
+        damaged.push(first + i);
+        return source.mean();
+      }
+    });
     const probabilities = await predictImages(
       model,
       images,
@@ -131,31 +144,38 @@ export async function evaluate(
     probabilities.set(p, offset);
     offset += p.length;
   }
-  const rates = errorRates(probabilities, classes, labels);
-  const predictions = new Int32Array(entries.length);
+  // The figures are over the usable images only.
+  const left = new Set(damaged);
+  const usable = entries.map((_, i) => i).filter((i) => !left.has(i));
+  const labels = Int32Array.from(usable.map((i) => entries[i]!.label));
+  const scores = new Float32Array(usable.length * classes);
+  usable.forEach((i, j) => scores.set(probabilities.subarray(i * classes, (i + 1) * classes), j * classes));
+  const rates = errorRates(scores, classes, labels);
+  const predictions = new Int32Array(usable.length);
   const votes = new Array<number>(classes).fill(0);
-  for (let i = 0; i < entries.length; i++) {
+  for (let i = 0; i < usable.length; i++) {
     let best = 0;
-    for (let c = 1; c < classes; c++) if (probabilities[i * classes + c]! > probabilities[i * classes + best]!) best = c;
+    for (let c = 1; c < classes; c++) if (scores[i * classes + c]! > scores[i * classes + best]!) best = c;
     predictions[i] = best;
     votes[best]!++;
   }
-  const logProbabilities = probabilities.map((p) => Math.log(Math.max(p, 1e-30)));
+  const logProbabilities = scores.map((p) => Math.log(Math.max(p, 1e-30)));
   const confusion = confusionMatrix(labels, predictions, classes);
   let dead = 0;
   for (let u = 0; u < width; u++) if (!everActive[u]) dead++;
   return {
     crops: mode,
-    count: entries.length,
+    count: usable.length,
     top1Error: rates.top1Error,
     top5Error: rates.top5Error,
     // log-softmax of log-probabilities is themselves, so cross-entropy on them is the mean negative log-likelihood.
-    loss: entries.length > 0 ? crossEntropy(logProbabilities, classes, labels) : NaN,
+    loss: usable.length > 0 ? crossEntropy(logProbabilities, classes, labels) : NaN,
     probabilities,
     labels,
     confusion,
     perClassAccuracy: perClassAccuracy(confusion),
     deadReluFraction: dead / width,
-    dominantPredictionFraction: entries.length > 0 ? Math.max(...votes) / entries.length : 0,
+    dominantPredictionFraction: usable.length > 0 ? Math.max(...votes) / usable.length : 0,
+    damaged,
   };
 }

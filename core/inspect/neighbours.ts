@@ -222,14 +222,15 @@ export async function nearestNeighboursTf(
 /**
  * The k images nearest to `query` by Euclidean distance over raw uint8 pixels (the paper's contrast to fc7 distance in
  * section 6.1), nearest first, ties to the lower index. Sums are of integers below 2^53, so distances are exact.
- * `images(i)` returns image i (0 <= i < count) with the query's layout and length.
+ * `images(i)` returns image i (0 <= i < count) with the query's layout and length, or undefined to leave it out.
  */
-export function rawPixelNeighbours(query: Uint8Array, images: (i: number) => Uint8Array, count: number, k: number): Neighbour[] {
+export function rawPixelNeighbours(query: Uint8Array, images: (i: number) => Uint8Array | undefined, count: number, k: number): Neighbour[] {
   if (!Number.isInteger(count) || count < 0) throw new Error(`Image count ${count} is not allowed; use a whole number, 0 or more.`);
   if (!Number.isInteger(k) || k < 1) throw new Error(`k ${k} is not allowed; use a whole number of neighbours, at least 1.`);
   const best = new Best(k);
   for (let i = 0; i < count; i++) {
     const image = images(i);
+    if (image === undefined) continue;
     if (image.length !== query.length) throw new Error(`Image ${i} has ${image.length} pixel values; the query has ${query.length}.`);
     let sum = 0;
     for (let p = 0; p < query.length; p++) {

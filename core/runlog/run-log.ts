@@ -1,6 +1,7 @@
 // The run log: typed reads and writes of datasets, runs, metrics, checkpoints, kernels, evaluations and notices.
 import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
+import { faultPoint } from '../fault-points';
 import { openDatabase } from './database';
 
 export const RUN_STATUSES = ['created', 'running', 'paused', 'completed', 'stopped', 'interrupted', 'failed', 'diverged'] as const;
@@ -398,7 +399,10 @@ export class RunLog {
     this.requireRun(runId);
     for (const row of rows) checkNumbers(`Step ${row.step} of run '${runId}'`, row, ['step', 'epoch', 'loss', 'learningRate', 'imagesPerSecond']);
     this.db.transaction(() => {
-      for (const row of rows) this.statements.insertStep.run({ runId, step: row.step, epoch: row.epoch, loss: row.loss, learningRate: row.learningRate, imagesPerSecond: row.imagesPerSecond, time: row.time });
+      for (const row of rows) {
+        this.statements.insertStep.run({ runId, step: row.step, epoch: row.epoch, loss: row.loss, learningRate: row.learningRate, imagesPerSecond: row.imagesPerSecond, time: row.time });
+        faultPoint('runlog:inside-step-transaction');
+      }
     })();
   }
 

@@ -1,12 +1,13 @@
 // The dataset channels: list, detail with the import report, import jobs with progress, pages of images, thumbnails.
 import { randomUUID } from 'node:crypto';
 import { ApiError, serializeError, type DatasetDetail, type DatasetSummary, type ImageItem, type ImportReportInfo, type SkippedFileInfo } from '../api/contract';
+import { DamagedRecordError } from '../dataset/damaged-record';
 import { importDataset } from '../dataset/import';
 import type { ImportReport } from '../dataset/types';
 import type { DatasetRow } from '../runlog/run-log';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
-import { jpegDataUrl, THUMBNAIL_SIZE } from './images';
+import { DAMAGED_THUMBNAIL, jpegDataUrl, THUMBNAIL_SIZE } from './images';
 
 type DatasetHandlers = Pick<Handlers, 'datasets:list' | 'datasets:get' | 'datasets:import' | 'datasets:images' | 'datasets:thumbnails'>;
 
@@ -121,9 +122,18 @@ export function datasetHandlers(context: ServiceContext, onJobsChanged: () => vo
         if (!entry) throw new ApiError('E_BAD_REQUEST', `Image ${ref.index} of the ${ref.split} split does not exist; it has ${splits[ref.split].length} images.`);
         return entry.record;
       });
-      const pixels = dataset.readRecords(records);
-      const one = pixels.length / Math.max(1, records.length);
-      return Promise.all(records.map((_, i) => jpegDataUrl(pixels.subarray(i * one, (i + 1) * one), size ?? THUMBNAIL_SIZE, 75)));
+      return Promise.all(
+        records.map((record) => {
+          let pixels: Uint8Array;
+          try {
+            pixels = dataset.readRecord(record);
+          } catch (error) {
+            if (error instanceof DamagedRecordError) return DAMAGED_THUMBNAIL;
+            throw error;
+          }
+          return jpegDataUrl(pixels, size ?? THUMBNAIL_SIZE, 75);
+        }),
+      );
     },
   };
   return { handlers, imports: { list: () => [...running].map(([folder, jobId]) => ({ jobId, folder })) } };

@@ -13,6 +13,11 @@ export async function jpegDataUrl(pixels: Uint8Array, size: number = CACHE_IMAGE
   return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }
 
+/** What stands for an image damaged in the cache: a grey square, crossed out. */
+export const DAMAGED_THUMBNAIL =
+  'data:image/svg+xml,' +
+  encodeURIComponent("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10'><rect width='10' height='10' fill='#ccc'/><path d='M1 1L9 9M9 1L1 9' stroke='#a00' stroke-width='0.6'/></svg>");
+
 /** A PNG as a data URL. */
 export function pngDataUrl(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;

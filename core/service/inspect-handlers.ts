@@ -163,7 +163,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
       const dataset = context.dataset(requireRun(log, runId).datasetId);
       const test = dataset.entries('test');
       const indices: number[] = [];
-      for (let i = 0; i < answer.count; i++) if (answer.labels[i] === trueLabel && answer.predicted[i] === predictedLabel) indices.push(i);
+      for (let i = 0; i < answer.labels.length; i++) if (answer.labels[i] === trueLabel && answer.predicted[i] === predictedLabel) indices.push(i);
       indices.sort((a, b) => answer.confidence[b]! - answer.confidence[a]!);
       return Promise.all(
         indices.slice(0, CELL_LIMIT).map(async (index): Promise<CellImage> => ({

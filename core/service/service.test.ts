@@ -196,6 +196,16 @@ describe('the workbench service', () => {
     });
   });
 
+  it('bounds the look-ups in flight, refusing the ones beyond at once with a clear error', async () => {
+    const image = { kind: 'dataset' as const, split: 'test' as const, index: 1 };
+    const answers = await Promise.allSettled(Array.from({ length: 7 }, () => handlers['lookup:query']({ runId, image })));
+    expect(answers.filter((a) => a.status === 'fulfilled')).toHaveLength(4);
+    const refused = answers.filter((a): a is PromiseRejectedResult => a.status === 'rejected').map((a) => a.reason as { code: string; message: string });
+    expect(refused).toHaveLength(3);
+    for (const error of refused) expect(error).toMatchObject({ code: 'E_TOO_MANY_REQUESTS', message: expect.stringMatching(/Too many look-ups at once \(4 are running\)/) });
+    expect((await handlers['lookup:query']({ runId, image })).predictions).toHaveLength(3);
+  });
+
   it('gives the confusion matrix and, for a cell, exactly its images by falling confidence', async () => {
     const view = await handlers['confusion:get']({ runId, crops: 'centre' });
     expect(view.count).toBe(9);

@@ -10,6 +10,7 @@ import { ServiceContext } from './context';
 import { datasetHandlers } from './dataset-handlers';
 import type { Handlers } from './dispatch';
 import { inspectHandlers } from './inspect-handlers';
+import { limitInFlight } from './limits';
 import type { PathPolicy } from './paths';
 import { runHandlers } from './run-handlers';
 import { trainHandlers } from './train-handlers';
@@ -66,7 +67,7 @@ export function createService(options: ServiceOptions): Service {
   const queue = new TrainingQueue(context, jobsChanged);
   const datasets = datasetHandlers(context, jobsChanged);
 
-  const handlers: Handlers = {
+  const handlers: Handlers = limitInFlight({
     'app:info': async () => ({
       name: 'AlexNet Workbench',
       version: options.version,
@@ -81,7 +82,7 @@ export function createService(options: ServiceOptions): Service {
     'jobs:state': jobState,
     ...runHandlers(context, queue),
     ...inspectHandlers(context),
-  };
+  });
 
   let closed: Promise<void> | undefined;
   return {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { faultPoint } from '../fault-points';
 import type { ModelConfig } from '../model/config';
 import type { OptimizerState } from './optimizer';
 import type { Recipe } from './recipe';
@@ -104,7 +105,9 @@ export function writeCheckpoint(file: string, contents: CheckpointContents): { b
     throw error;
   }
   fs.closeSync(fd);
+  faultPoint('checkpoint:temp-written');
   fs.renameSync(temp, file);
+  faultPoint('checkpoint:renamed');
   syncDirectory(path.dirname(file));
   return { bytes: prefix.length + headerBytes.length + payloadBytes, sha256 };
 }
@@ -177,6 +180,45 @@ export function readCheckpoint(file: string): CheckpointContents {
     weights,
     optimizer: { name: header.optimizer.name, step: header.optimizer.step, slots },
   };
+}
+
+/**
+ * Verifies a checkpoint without loading its tensors (the file is read in chunks): undefined when it is whole, else
+ * what is wrong with it, in words naming the file.
+ */
+export function checkpointProblem(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const prefix = Buffer.alloc(12);
+    if (size < 12 || fs.readSync(fd, prefix, 0, 12, 0) !== 12 || prefix.toString('ascii', 0, 8) !== MAGIC) return `Checkpoint '${file}' is not an AlexNet Workbench checkpoint (bad magic bytes).`;
+    const headerLength = prefix.readUInt32LE(8);
+    if (12 + headerLength > size) return `Checkpoint '${file}' is truncated (header).`;
+    const headerBytes = Buffer.alloc(headerLength);
+    fs.readSync(fd, headerBytes, 0, headerLength, 12);
+    let header: Header;
+    try {
+      header = JSON.parse(headerBytes.toString('utf8')) as Header;
+    } catch {
+      return `Checkpoint '${file}' has a corrupted header.`;
+    }
+    const start = 12 + headerLength;
+    if (size !== start + header.payloadBytes) return `Checkpoint '${file}' is truncated or padded: ${size - start} payload bytes, expected ${header.payloadBytes}.`;
+    const hash = createHash('sha256');
+    const chunk = Buffer.alloc(4 * 1024 * 1024);
+    for (let at = start; at < size; ) {
+      const n = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
+      if (n === 0) return `Checkpoint '${file}' ended early.`;
+      hash.update(chunk.subarray(0, n));
+      at += n;
+    }
+    return hash.digest('hex') === header.sha256 ? undefined : `Checkpoint '${file}' is corrupted: its checksum does not match.`;
+  } catch (error) {
+    return `Checkpoint '${file}' cannot be read: ${(error as Error).message}`;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /** File name of a checkpoint, sortable by position. */

@@ -2,10 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { DamagedRecordError } from '../dataset/damaged-record';
 import type { Dataset } from '../dataset/dataset';
 import type { ImageEntry } from '../dataset/types';
 import { evaluate } from '../evaluate/evaluate';
-import { bufferLimitBytes } from '../backend/backend';
+import { bufferLimitBytes, gpuFailure } from '../backend/backend';
 import { AlexNet } from '../model/alexnet';
 import { checkBufferLimit } from '../model/buffers';
 import type { ModelConfig } from '../model/config';
@@ -17,7 +18,7 @@ import { ImageSource } from './image-source';
 import { createOptimizer, type Optimizer } from './optimizer';
 import { validateRecipe, type Recipe } from './recipe';
 import { PlateauSchedule } from './schedule';
-import { trainStep } from './step';
+import { trainStep, type StepBatch, type StepResult } from './step';
 import { diagnose, type EpochHealth } from './stuck';
 
 export interface TrainerOptions {
@@ -69,6 +70,8 @@ export class Trainer {
   private manualDivide = false;
   private lastCheckpoint: string | undefined;
   private readonly resumedFrom: CheckpointPosition | undefined;
+  /** Records of training images found damaged in the cache, left out from then on. */
+  private readonly damaged = new Set<number>();
 
   private constructor(
     private readonly options: TrainerOptions,
@@ -204,30 +207,36 @@ export class Trainer {
           this.emit({ type: 'learning-rate', epoch: epoch + 1, learningRate: this.schedule.learningRate, reason: 'manual' });
         }
         const started = performance.now();
-        // Assemble the batch on the host: crops, reflections, mean, colour noise (section 4.1).
+        // Assemble the batch on the host: crops, reflections, mean, colour noise (section 4.1). An image damaged in
+        // the cache is left out (and reported once), so the batch is one smaller.
         const first = this.position.stepInEpoch * batchSize;
+        let size = 0;
         for (let i = 0; i < batchSize; i++) {
           const index = this.order[first + i]!;
           const entry = this.train[index]!;
+          const image = this.usableImage(entry);
+          if (!image) continue;
           const rng = imageRng(seed, epoch, index);
           const crop = randomCrop(rng, config.imageSize, config.cropSize);
           const shift = recipe.pcaNoise ? pcaShift(this.options.dataset.manifest.statistics, rng) : NO_SHIFT;
-          writeCrop(this.source.image(entry.record), crop, this.transform, shift, input, i * per);
-          labels[i] = entry.label;
+          writeCrop(image, crop, this.transform, shift, input, size * per);
+          labels[size++] = entry.label;
         }
-        const masks = this.model.dropoutMasks(batchSize, new Rng(seed, 'dropout', this.position.globalStep));
-        const { loss, logits: logitValues } = await trainStep(this.model, this.optimizer, { input, labels, masks }, this.schedule.learningRate);
+        if (size === 0) throw new Error(`Every image of step ${this.position.globalStep + 1} is damaged in the cache; import the folder again to repair it.`);
+        const masks = this.model.dropoutMasks(size, new Rng(seed, 'dropout', this.position.globalStep));
+        const batch = { input: size === batchSize ? input : input.subarray(0, size * per), labels: size === batchSize ? labels : labels.subarray(0, size), masks };
+        const { loss, logits: logitValues } = await this.step(batch);
         if (!Number.isFinite(loss)) {
           const message = `The loss became ${loss} at epoch ${epoch + 1}, step ${this.position.stepInEpoch + 1}: training diverged and was stopped. The last good checkpoint is kept. Lower the learning rate (now ${this.schedule.learningRate}) and resume or start again.`;
           this.emit({ type: 'notice', level: 'error', code: 'diverged', message });
           return this.finish('diverged', message, false);
         }
-        const { correct1, correct5 } = countCorrect(logitValues, classes, labels);
+        const { correct1, correct5 } = countCorrect(logitValues, classes, batch.labels);
         const seconds = (performance.now() - started) / 1000;
-        this.totals.loss += loss * batchSize;
+        this.totals.loss += loss * size;
         this.totals.correct1 += correct1;
         this.totals.correct5 += correct5;
-        this.totals.images += batchSize;
+        this.totals.images += size;
         this.totals.seconds += seconds;
         this.position = { ...this.position, stepInEpoch: this.position.stepInEpoch + 1, globalStep: this.position.globalStep + 1 };
         stepSecondsAverage = stepSecondsAverage === undefined ? seconds : 0.9 * stepSecondsAverage + 0.1 * seconds;
@@ -240,7 +249,7 @@ export class Trainer {
           globalStep: this.position.globalStep,
           loss,
           learningRate: this.schedule.learningRate,
-          imagesPerSecond: batchSize / seconds,
+          imagesPerSecond: size / seconds,
           etaSeconds: stepsLeft * stepSecondsAverage,
         });
       }
@@ -251,9 +260,49 @@ export class Trainer {
     return this.finish('completed', `Trained ${recipe.epochs} epochs.`, false);
   }
 
+  /** An image for training, or undefined when it is damaged in the cache (reported the first time). */
+  private usableImage(entry: ImageEntry): ArrayLike<number> | undefined {
+    if (this.damaged.has(entry.record)) return undefined;
+    try {
+      return this.source.image(entry.record);
+    } catch (error) {
+      if (!(error instanceof DamagedRecordError)) throw error;
+      this.damaged.add(entry.record);
+      this.emit({ type: 'notice', level: 'warning', code: 'damaged-image', message: error.message });
+      return undefined;
+    }
+  }
+
+  /** One step; a failure of the GPU (lost, out of memory) is reported by the GPU's state, read after it. */
+  private async step(batch: StepBatch): Promise<StepResult> {
+    let result: StepResult | undefined;
+    try {
+      result = await trainStep(this.model, this.optimizer, batch, this.schedule.learningRate);
+    } finally {
+      this.checkGpu();
+    }
+    return result;
+  }
+
+  /** Throws, saying what happened and what to do, when the GPU was lost or an operation on it failed. */
+  private checkGpu(): void {
+    const gpu = gpuFailure();
+    if (!gpu) return;
+    const way =
+      gpu.kind === 'out-of-memory'
+        ? `start it again with a smaller batch size (now ${this.options.recipe.batchSize}), or on the CPU (--backend cpu)`
+        : 'resume the run (it continues from its last checkpoint), on the CPU (--backend cpu) if the GPU stays unavailable';
+    throw new Error(`${gpu.message} at epoch ${this.position.epoch + 1}, step ${this.position.stepInEpoch + 1}. Everything up to the last checkpoint is kept; to go on, ${way}`);
+  }
+
   private async endEpoch(): Promise<void> {
     const epochStarted = performance.now();
-    const evaluation = await evaluate(this.model, this.source, this.test, this.transform, { batchSize: this.options.recipe.batchSize });
+    let evaluation;
+    try {
+      evaluation = await evaluate(this.model, this.source, this.test, this.transform, { batchSize: this.options.recipe.batchSize });
+    } finally {
+      this.checkGpu();
+    }
     const epochNumber = this.position.epoch + 1;
     const dropped = this.test.length > 0 && this.schedule.observe(epochNumber, evaluation.top1Error);
     if (dropped) this.emit({ type: 'learning-rate', epoch: epochNumber, learningRate: this.schedule.learningRate, reason: 'plateau' });

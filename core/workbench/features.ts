@@ -14,16 +14,21 @@ export async function storeTrainingFeatures(model: AlexNet, dataset: Dataset, ru
   const source = new ImageSource(dataset, config.imageSize);
   const entries = dataset.entries('train');
   const dimension = config.fcWidths[1];
-  const features = new Float32Array(entries.length * dimension);
-  await evaluate(
+  const all = new Float32Array(entries.length * dimension);
+  const { damaged } = await evaluate(
     model,
     source,
     entries,
     { size: config.imageSize, crop: config.cropSize, mean: source.mean(), scale: inputScale },
-    { onFeatures: (first, batch) => features.set(batch, first * dimension) },
+    { onFeatures: (first, batch) => all.set(batch, first * dimension) },
   );
+  // Records are positions in the dataset's training entries, whose order the manifest fixes; images damaged in the
+  // cache have no features (they would be the mean image's).
+  const left = new Set(damaged);
+  const records = entries.map((_, i) => i).filter((i) => !left.has(i));
+  const features = left.size === 0 ? all : new Float32Array(records.length * dimension);
+  if (left.size > 0) records.forEach((r, j) => features.set(all.subarray(r * dimension, (r + 1) * dimension), j * dimension));
   const file = path.join(runDir, FEATURES_FILE);
-  // Records are positions in the dataset's training entries, whose order the manifest fixes.
-  writeFeatureStore(file, { dimension, records: entries.map((_, i) => i), features });
+  writeFeatureStore(file, { dimension, records, features });
   return file;
 }

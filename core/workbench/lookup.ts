@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { DamagedRecordError } from '../dataset/damaged-record';
 import { CACHE_IMAGE_SIZE } from '../dataset/types';
 import { evaluationCrops, predictImages, type CropMode } from '../evaluate/evaluate';
 import { topK } from '../evaluate/metrics';
@@ -87,15 +88,22 @@ export async function neighbours(
   if (!fs.existsSync(featuresPath)) throw new Error(`The run has no stored features ('${featuresPath}'); they are stored when training completes, or with 'alexnet features'.`);
   const store = readFeatureStore(featuresPath);
   const train = loaded.dataset.entries('train');
-  if (store.records.length !== train.length) {
+  // Each row belongs to the training image at position records[row] (images damaged in the cache have no row).
+  if (store.records.some((r) => r >= train.length) || store.records.length > train.length) {
     throw new Error(`The stored features cover ${store.records.length} images but the dataset now has ${train.length} training images; recompute them ('alexnet features').`);
   }
   const q = await features(loaded, pixels);
-  const exclude = (_: number, i: number) => i === self;
-  const byFeatureIndex = (await nearestNeighboursTf(tf, q, store.features, store.dimension, k, { exclude }))[0]!;
-  const byPixelIndex = rawPixelNeighbours(pixels, (i) => loaded.dataset.readRecord(train[i]!.record), train.length, k + (self >= 0 ? 1 : 0)).filter(
-    (n) => n.index !== self,
-  );
+  const exclude = (_: number, row: number) => store.records[row] === self;
+  const byFeatureIndex = (await nearestNeighboursTf(tf, q, store.features, store.dimension, k, { exclude }))[0]!.map((n) => ({ ...n, index: store.records[n.index]! }));
+  const pixelsOf = (i: number) => {
+    try {
+      return loaded.dataset.readRecord(train[i]!.record);
+    } catch (error) {
+      if (error instanceof DamagedRecordError) return undefined; // left out, as in training
+      throw error;
+    }
+  };
+  const byPixelIndex = rawPixelNeighbours(pixels, pixelsOf, train.length, k + (self >= 0 ? 1 : 0)).filter((n) => n.index !== self);
   const describe = (n: { index: number; distance: number }): Neighbour => {
     const entry = train[n.index]!;
     return { index: n.index, path: entry.path, label: loaded.dataset.labels[entry.label]!, distance: n.distance };

@@ -6,6 +6,16 @@ import type { TrainEvent, TrainListener } from '../train/events';
 /** Step metrics are written in batches of this many, or at each epoch's end. */
 const STEP_BATCH = 25;
 
+/**
+ * Which steps' metrics the run log keeps, so that it stays small over a long run (the paper's 90 epochs are about
+ * 900,000 steps): every step up to 10,000, then every 10th up to 100,000, then every 100th; the last step of each
+ * epoch always. Epoch metrics are all kept. That is at most about 27,000 rows for a million steps.
+ */
+export function stepKept(step: number, lastOfEpoch: boolean): boolean {
+  if (lastOfEpoch || step <= 10_000) return true;
+  return step <= 100_000 ? step % 10 === 0 : step % 100 === 0;
+}
+
 export function runRecorder(log: RunLog, runId: string): TrainListener & { flush(): void } {
   let pending: { step: number; epoch: number; loss: number; learningRate: number; imagesPerSecond: number; time: string }[] = [];
   const flush = () => {
@@ -19,6 +29,7 @@ export function runRecorder(log: RunLog, runId: string): TrainListener & { flush
         log.updateRun(runId, { status: 'running', pid: process.pid, startedAt: new Date().toISOString(), statusDetail: null });
         break;
       case 'step':
+        if (!stepKept(event.globalStep, event.stepInEpoch === event.stepsPerEpoch)) break;
         pending.push({
           step: event.globalStep,
           epoch: event.epoch,

@@ -4,7 +4,7 @@ import { decodeForModel } from '../dataset/decode';
 import type { RunLog, RunRow } from '../runlog/run-log';
 import { datasetPixels, type Query } from './lookup';
 import { loadModel, type LoadedModel } from './run-model';
-import { newestReadableCheckpoint } from './training';
+import { newestUsableCheckpoint } from './training';
 
 export interface LoadedRun extends LoadedModel {
   run: RunRow;
@@ -14,7 +14,7 @@ export interface LoadedRun extends LoadedModel {
 export function runModelFiles(log: RunLog, runId: string): { run: RunRow; checkpoint: string; datasetDir: string } {
   const run = log.getRun(runId);
   if (!run) throw new Error(`Run '${runId}' is not in the run log (see 'alexnet runs').`);
-  const checkpoint = newestReadableCheckpoint(log, runId);
+  const checkpoint = newestUsableCheckpoint(log, runId);
   if (!checkpoint) throw new Error(`Run '${runId}' has no checkpoint yet: it must finish at least one epoch.`);
   const datasetRow = log.getDataset(run.datasetId);
   if (!datasetRow) throw new Error(`The dataset '${run.datasetId}' of run '${runId}' is not in the run log.`);

@@ -30,11 +30,18 @@ export interface RunningJob {
 /** Starts a job: the trainer begins at once and reports through `onEvent`. */
 export function launchTraining(job: TrainJob, onEvent: TrainListener): RunningJob {
   const dataset = openDataset(job.datasetDir);
+  // A completed run is reported completed only once its features are stored: a crash in between leaves it
+  // interrupted, and resuming it stores them (there is nothing left to train).
+  let completion: TrainEvent | undefined;
+  const forward: TrainListener = (event) => {
+    if (event.type === 'finished' && event.outcome === 'completed') completion = event;
+    else onEvent(event);
+  };
   const common = {
     runId: job.runId,
     dataset,
     runDir: job.runDir,
-    onEvent,
+    onEvent: forward,
     ...(job.maxSteps !== undefined ? { maxSteps: job.maxSteps } : {}),
   };
   let trainer: Trainer;
@@ -52,8 +59,8 @@ export function launchTraining(job: TrainJob, onEvent: TrainListener): RunningJo
       const result = await trainer.run();
       if (result.outcome === 'completed') {
         await storeTrainingFeatures(trainer.network, dataset, job.runDir, trainer.inputScale);
-        const event: TrainEvent = { type: 'notice', level: 'info', code: 'features', message: `Stored fc7 features of ${dataset.entries('train').length} training images.` };
-        onEvent(event);
+        onEvent({ type: 'notice', level: 'info', code: 'features', message: `Stored fc7 features of ${dataset.entries('train').length} training images.` });
+        if (completion) onEvent(completion);
       }
       return result;
     } finally {

@@ -7,6 +7,7 @@ import { applyAblations, paperConfig, quickConfig, type Ablations, type ModelCon
 import type { RunLog } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import type { TrainEvent, TrainListener } from '../train/events';
+import { checkpointProblem } from '../train/checkpoint';
 import { recipe as makeRecipe, validateRecipe, type Recipe, type RecipeName } from '../train/recipe';
 import type { Trainer, TrainResult } from '../train/trainer';
 import { runDirectory, type Workspace } from '../workspace';
@@ -98,9 +99,9 @@ export function resumeJob(
   }
   const dataset = log.getDataset(run.datasetId);
   if (!dataset) throw new Error(`The dataset '${run.datasetId}' of run '${runId}' is not in the run log.`);
-  const checkpoint = newestReadableCheckpoint(log, runId);
+  const checkpoint = newestUsableCheckpoint(log, runId);
   const runDir = runDirectory(workspace, runId);
-  if (!checkpoint && run.stepsDone === 0) {
+  if (!checkpoint && (run.stepsDone === 0 || log.notices(runId).some((n) => n.code === 'damaged-checkpoint'))) {
     // A run that never trained (it was taken off the queue, or the app closed first) starts from its settings.
     const { model, recipe } = run.config as { model: ModelConfig; recipe: Recipe };
     const epochs = options.epochs ?? recipe.epochs;
@@ -121,11 +122,33 @@ export function resumeJob(
   };
 }
 
-/** The newest checkpoint file of a run that still exists on disk. */
+/** The newest checkpoint file of a run that still exists on disk (not verified: see newestUsableCheckpoint). */
 export function newestReadableCheckpoint(log: RunLog, runId: string): string | undefined {
   const rows = log.checkpoints(runId).filter((c) => fs.existsSync(c.path));
   rows.sort((a, b) => a.step - b.step || a.id - b.id);
   return rows[rows.length - 1]?.path;
+}
+
+/**
+ * The newest checkpoint of a run that is whole (its checksum verified). A damaged one is not used: it is renamed
+ * `<name>.damaged` (kept for inspection, never found again), its row is forgotten, and a notice says so.
+ */
+export function newestUsableCheckpoint(log: RunLog, runId: string): string | undefined {
+  for (;;) {
+    const newest = newestReadableCheckpoint(log, runId);
+    if (!newest) return undefined;
+    const problem = checkpointProblem(newest);
+    if (!problem) return newest;
+    fs.renameSync(newest, `${newest}.damaged`);
+    for (const row of log.checkpoints(runId)) if (row.path === newest) log.deleteCheckpointRow(row.id);
+    const fallback = newestReadableCheckpoint(log, runId);
+    log.addNotice({
+      runId,
+      level: 'warning',
+      code: 'damaged-checkpoint',
+      message: `${problem} It is not used (kept as '${newest}.damaged'); ${fallback ? `the run goes on from the previous checkpoint, '${fallback}'` : 'no earlier checkpoint is left, so the run starts again from its beginning'}.`,
+    });
+  }
 }
 
 /** Writes a run's events to the log (and passes them on), stamping the backend into 'started'. */

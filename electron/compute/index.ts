@@ -15,6 +15,7 @@ ipcRenderer.once('compute:port', (event) => {
     onClose: () => {},
     close: () => port.close(),
   };
-  new ComputeServer(endpoint);
+  // A lost GPU device cannot come back in this window: closing it makes main open a fresh one for the next call.
+  new ComputeServer(endpoint, () => setTimeout(() => (globalThis as unknown as { close(): void }).close(), 100));
   port.start();
 });
