@@ -123,6 +123,7 @@ export function gpuLost(): boolean {
  * GPU taken away) or an operation failed (out of memory). Clears a reported error; a loss stays.
  */
 export function gpuFailure(): { kind: 'lost' | 'out-of-memory' | 'error'; message: string } | undefined {
+  if (tf.getBackend() !== 'webgpu') return undefined; // e.g. resumed on the CPU after the GPU was lost
   if (deviceLost) return { kind: 'lost', message: `the GPU device was lost (${deviceLost.reason}${deviceLost.message ? `: ${deviceLost.message}` : ''})` };
   const error = deviceError;
   deviceError = undefined;

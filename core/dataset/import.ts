@@ -7,6 +7,7 @@ import { datasetFiles, needsCompaction, RecordReader, RecordWriter, writeAndSync
 import { openDataset, type Dataset } from './dataset';
 import { DecodeError, decodeImageBytes, readImageFile } from './decode';
 import { faultPoint } from '../fault-points';
+import { systemFailure } from '../system-errors';
 import { IMAGE_EXTENSIONS, scanFolder, type Scan, type ScannedFile } from './scan';
 import { splitNewImages } from './split';
 import { StatisticsAccumulator, type TrainingStatistics } from './statistics';
@@ -137,6 +138,11 @@ export async function importDataset(source: string, datasetsRoot: string, option
   } catch (error) {
     // A first import that fails leaves nothing behind; an earlier import stays whole (its manifest is untouched).
     if (!existed) fs.rmSync(dir, { recursive: true, force: true });
+    for (const leftover of existed && fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')) : []) fs.rmSync(path.join(dir, leftover), { force: true });
+    const system = systemFailure(error);
+    if (system) {
+      throw Object.assign(new Error(`The import of '${absolute}' stopped: ${system}. ${existed ? 'The dataset as imported before is kept.' : 'Nothing was kept of it.'}`), { code: (error as { code: string }).code });
+    }
     throw error;
   }
 }

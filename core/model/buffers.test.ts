@@ -17,7 +17,7 @@ describe('GPU buffer limits', () => {
       "The parameter fc6/kernel needs 144 MiB, more than the 128 MiB that one buffer may hold on llvmpipe. This adapter cannot hold the paper's weights",
     );
     expect(() => checkBufferLimit(quickConfig(10), 256, 128 * MiB)).not.toThrow();
-    expect(() => checkBufferLimit(quickConfig(10), 4096, 128 * MiB)).toThrow(/The input batch needs 620 MiB, .* Use a smaller batch/);
+    expect(() => checkBufferLimit(quickConfig(10), 4096, 128 * MiB)).toThrow(/The input batch needs 620 MiB, .* Use a batch of at most 845 images/); // 4 x 115 x 115 x 3 x 845 bytes <= 128 MiB < 4 x 115 x 115 x 3 x 846
     expect(() => checkBufferLimit(paperConfig(10), 128, undefined)).not.toThrow();
   });
 });

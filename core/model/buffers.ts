@@ -34,8 +34,15 @@ export function checkBufferLimit(config: ModelConfig, batch: number, limit: numb
   if (tooLarge.length === 0) return;
   const parameter = tooLarge.find((t) => t.name.startsWith('parameter'));
   const worst = parameter ?? tooLarge[0]!;
+  const fits = (b: number) => largestTensors(config, b).every((t) => t.bytes <= limit);
+  let most = 0;
+  for (let low = 1, high = batch - 1; low <= high; ) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) [most, low] = [mid, mid + 1];
+    else high = mid - 1;
+  }
   const fix = parameter
     ? `This adapter cannot hold the ${config.preset === 'paper' ? "paper's" : "model's"} weights: use a GPU with larger buffers, --backend cpu, or the quick preset.`
-    : `Use a smaller batch (--batch-size), or --backend cpu.`;
+    : `Use a batch of at most ${most} images (--batch-size ${most}), or --backend cpu.`;
   throw new Error(`The ${worst.name} needs ${mib(worst.bytes)}, more than the ${mib(limit)} that one buffer may hold on ${device}. ${fix}`);
 }

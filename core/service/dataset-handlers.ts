@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, serializeError, type DatasetDetail, type DatasetSummary, type ImageItem, type ImportReportInfo, type SkippedFileInfo } from '../api/contract';
 import { DamagedRecordError } from '../dataset/damaged-record';
 import { importDataset } from '../dataset/import';
+import { systemFailure } from '../system-errors';
 import type { ImportReport } from '../dataset/types';
 import type { DatasetRow } from '../runlog/run-log';
 import type { ServiceContext } from './context';
@@ -70,7 +71,8 @@ export function datasetHandlers(context: ServiceContext, onJobsChanged: () => vo
       datasetId = m.id;
       skipped = m.report.skipped;
     } catch (e) {
-      error = serializeError(e);
+      const system = systemFailure(e);
+      error = serializeError(system && !(e as Error).message.startsWith('The import of') ? new Error(`The import of '${folder}' stopped: ${system}.`) : e);
       // The scan's findings travel with a failed import, so that the user sees why nothing could be imported.
       skipped = ((e as { skipped?: SkippedFileInfo[] }).skipped ?? []).slice(0, 1000);
     } finally {

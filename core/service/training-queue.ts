@@ -4,6 +4,7 @@ import { ApiError, type JobState, type RunProgress } from '../api/contract';
 import type { TrainEvent } from '../train/events';
 import type { TrainResult } from '../train/trainer';
 import type { TrainJob } from '../workbench/training-job';
+import { systemFailure } from '../system-errors';
 import { markFailed, recordingListener } from '../workbench/training';
 import type { ServiceContext } from './context';
 
@@ -19,6 +20,8 @@ interface ActiveJob {
   lastStepEvent: number;
   listener: ReturnType<typeof recordingListener>;
   done: Promise<void>;
+  /** Set when the run log could not take an event (a full disk): the run is stopped, and this is why. */
+  recordFailure?: string;
 }
 
 export class TrainingQueue {
@@ -119,7 +122,16 @@ export class TrainingQueue {
   private onTrainEvent(active: ActiveJob, event: TrainEvent): void {
     const { context } = this;
     const runId = active.job.runId;
-    active.listener(event);
+    try {
+      active.listener(event);
+    } catch (error) {
+      // The run log cannot be written (a full disk): stop at this step, so that nothing more goes unrecorded.
+      if (active.recordFailure === undefined) {
+        active.recordFailure = systemFailure(error) ?? (error as Error).message;
+        context.emit({ type: 'notice', runId, level: 'error', code: 'run-log-failed', message: `The run log cannot be written (${active.recordFailure}); training stops at this step. Free the space, then resume the run.` });
+        void context.compute.call('control', { runId, action: 'stop' }).catch(() => false);
+      }
+    }
     switch (event.type) {
       case 'started':
         active.epochs = event.recipe.epochs;
@@ -182,15 +194,26 @@ export class TrainingQueue {
 
   private finished(active: ActiveJob, result: TrainResult): void {
     const runId = active.job.runId;
-    active.listener.flush();
+    try {
+      active.listener.flush();
+    } catch (error) {
+      active.recordFailure ??= systemFailure(error) ?? (error as Error).message;
+    }
+    if (active.recordFailure !== undefined) return this.failed(active, new Error(`the run log could not be written: ${active.recordFailure}`));
     this.context.emit({ type: 'run:status', runId, status: result.outcome });
     this.context.emit({ type: 'run:finished', runId, outcome: result.outcome, message: result.message });
   }
 
   private failed(active: ActiveJob, error: unknown): void {
     const runId = active.job.runId;
-    active.listener.flush();
-    const message = markFailed(this.context.log, runId, error);
+    let message: string;
+    try {
+      active.listener.flush();
+      message = markFailed(this.context.log, runId, error);
+    } catch {
+      // Not even the failure can be written (the disk is full): the run shows as interrupted at the next start.
+      message = `Training failed: ${systemFailure(error) ?? (error as Error).message}; the run log could not record it either. The last checkpoint is kept; free the space, then resume the run.`;
+    }
     this.context.emit({ type: 'notice', runId, level: 'error', code: 'failed', message });
     this.context.emit({ type: 'run:status', runId, status: 'failed' });
     this.context.emit({ type: 'run:finished', runId, outcome: 'failed', message });

@@ -7,6 +7,7 @@ import { applyAblations, paperConfig, quickConfig, type Ablations, type ModelCon
 import type { RunLog } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import type { TrainEvent, TrainListener } from '../train/events';
+import { systemFailure } from '../system-errors';
 import { checkpointProblem } from '../train/checkpoint';
 import { recipe as makeRecipe, validateRecipe, type Recipe, type RecipeName } from '../train/recipe';
 import type { Trainer, TrainResult } from '../train/trainer';
@@ -164,7 +165,8 @@ export function recordingListener(log: RunLog, runId: string, backend: Pick<Back
 
 /** Marks a run failed after training threw (disk full, device lost); its checkpoints stay resumable. */
 export function markFailed(log: RunLog, runId: string, error: unknown): string {
-  const message = `Training failed: ${error instanceof Error ? error.message : String(error)}. The last checkpoint is kept; resume when the cause is fixed.`;
+  const cause = systemFailure(error) ?? (error instanceof Error ? error.message : String(error));
+  const message = `Training failed: ${cause.replace(/\.$/, '')}. The last checkpoint is kept; resume when the cause is fixed.`;
   log.updateRun(runId, { status: 'failed', statusDetail: message, pid: null, finishedAt: new Date().toISOString() });
   log.addNotice({ runId, level: 'error', code: 'failed', message });
   return message;
@@ -197,9 +199,15 @@ function runInProcess(log: RunLog, backend: BackendInfo, job: TrainJob, onEvent?
     throw error;
   }
   const done = running.done.catch((error: unknown) => {
-    listener.flush();
-    markFailed(log, job.runId, error);
-    throw error;
+    let message: string;
+    try {
+      listener.flush();
+      message = markFailed(log, job.runId, error);
+    } catch {
+      // The run log cannot take it either (a full disk): the run shows as interrupted at the next start.
+      message = `Training failed: ${systemFailure(error) ?? (error as Error).message}. The last checkpoint is kept; resume when the cause is fixed.`;
+    }
+    throw Object.assign(new Error(message), { cause: error });
   });
   return { runId: job.runId, trainer: running.trainer, done };
 }
