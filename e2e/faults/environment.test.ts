@@ -3,6 +3,7 @@
 // corrupted on disk, the GPU device lost (WebGPU on lavapipe, destroyed mid-run), a batch too large for the GPU, and
 // a learning rate that makes the loss NaN. Each gives a clear message, keeps what was saved, and offers the way on.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendInfo } from '../../core/backend/backend';
 import { openDataset, type Dataset } from '../../core/dataset/dataset';
+import { decodeForModel } from '../../core/dataset/decode';
 import { importDataset } from '../../core/dataset/import';
 import { CACHE_RECORD_BYTES } from '../../core/dataset/types';
 import { isProcessAlive, RunLog } from '../../core/runlog/run-log';
@@ -18,11 +20,12 @@ import type { TrainEvent } from '../../core/train/events';
 import { readCheckpoint } from '../../core/train/checkpoint';
 import { newestReadableCheckpoint, resumeTraining, startTraining, type TrainingRequest } from '../../core/workbench/training';
 import { openWorkspace, type Workspace } from '../../core/workspace';
-import { smallDataset, tempHome } from '../fixtures';
+import { DEMO, smallDataset, tempHome } from '../fixtures';
 import { alexnet } from './cli-process';
 import { tally } from './report';
 
 const SUITE = 'environment';
+const DEMO_TEST = path.join(DEMO, 'test', 'watch');
 
 /** A workspace with its run log and one imported dataset, recorded. */
 async function workspaceWith(folder: string, home = tempHome()): Promise<{ workspace: Workspace; log: RunLog; dataset: Dataset }> {
@@ -88,6 +91,24 @@ describe('the source folder vanishes or changes', () => {
     expect(gone[0]!.detail).toMatch(/cannot be read: ENOENT/);
     expect(report.imported + gone.length).toBe(before + 60);
     for (const e of dataset.manifest.images) dataset.readRecord(e.record);
+    dataset.close();
+    tally(SUITE, { cases: 1, faults: 1 });
+  });
+
+  it('mid-import, a file replaced after the scan: its new content is what is imported, with its own checksum', async () => {
+    const source = smallDataset(2, 4, 1);
+    const target = path.join(source, 'train', fs.readdirSync(path.join(source, 'train')).sort()[0]!);
+    const file = path.join(target, fs.readdirSync(target).sort()[3]!);
+    const other = path.join(DEMO_TEST, fs.readdirSync(DEMO_TEST).sort()[0]!);
+    const dataset = await importDataset(source, path.join(tempHome(), 'datasets'), {
+      onProgress: (p) => {
+        if (p.phase === 'scanning' && p.done > 0 && p.done === p.total) fs.copyFileSync(other, file);
+      },
+    });
+    const entry = dataset.manifest.images.find((e) => file.endsWith(e.path))!;
+    expect(entry.sha256).toBe(createHash('sha256').update(fs.readFileSync(other)).digest('hex'));
+    const decoded = await decodeForModel(other);
+    expect(Buffer.from(dataset.readRecord(entry.record)).equals(Buffer.from(decoded.pixels))).toBe(true);
     dataset.close();
     tally(SUITE, { cases: 1, faults: 1 });
   });
