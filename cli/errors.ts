@@ -1,5 +1,7 @@
 // The CLI's error kinds and the exit codes they map to (documented in the README).
+import fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import type { SkippedFile } from '../core/dataset/types';
 
 export const EXIT = {
   ok: 0,
@@ -43,12 +45,15 @@ export function integerOption(name: string, min: number, max: number) {
   };
 }
 
+/** A decimal number as people write it (0.01, .5, 1e-3); Number() alone would also take '0x1', '0b1' and ''. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** Parses a number option, naming the option and the allowed range when it is wrong. */
 export function numberOption(name: string, min: number, max: number, exclusiveMin = false) {
   return (value: string): number => {
     const n = Number(value);
     const low = exclusiveMin ? n > min : n >= min;
-    if (value.trim() === '' || !Number.isFinite(n) || !low || n > max) {
+    if (!DECIMAL.test(value.trim()) || !Number.isFinite(n) || !low || n > max) {
       throw badArgument(`${name} '${value}' is not allowed; use a number ${exclusiveMin ? 'above' : 'from'} ${min} ${exclusiveMin ? 'and at most' : 'to'} ${max}.`);
     }
     return n;
@@ -62,5 +67,38 @@ export function choiceOption<T extends string>(name: string, choices: readonly T
       throw badArgument(`${name} '${value}' is not known; use one of ${choices.join(', ')}.`);
     }
     return value as T;
+  };
+}
+
+/** Parses a free-text option such as a name: 1 to `maxLength` characters, no control characters (they garble lists). */
+export function textOption(name: string, maxLength: number) {
+  return (value: string): string => {
+    // eslint-disable-next-line no-control-regex
+    if (value.trim() === '' || value.length > maxLength || /[\u0000-\u001f\u007f]/.test(value)) {
+      const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+      throw badArgument(`${name} ${JSON.stringify(shown)} is not allowed; use 1 to ${maxLength} characters without control characters.`);
+    }
+    return value;
+  };
+}
+
+/**
+ * The import's refusal of a folder that holds no class folders of images (the error carries the scan's skipped
+ * files) as a usage error that lists what was found instead; any other error is returned as it is.
+ */
+export function importRefusal(error: unknown): unknown {
+  const skipped = (error as { skipped?: unknown } | undefined)?.skipped;
+  if (!(error instanceof Error) || !Array.isArray(skipped)) return error;
+  const lines = (skipped as SkippedFile[]).slice(0, 10).map((s) => `  ${s.path}: ${s.reason} (${s.detail})`);
+  if (skipped.length > 10) lines.push(`  ... and ${skipped.length - 10} more`);
+  return new CliError([error.message, ...lines].join('\n'), EXIT.usage);
+}
+
+/** Parses a folder that is made when missing (such as --home): refused when empty or when it names a file. */
+export function folderOption(name: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw badArgument(`${name} '' is not allowed; give a folder (it is made if missing).`);
+    if (fs.existsSync(value) && !fs.statSync(value).isDirectory()) throw badArgument(`${name} '${value}' is a file; expected a folder (it is made if missing).`);
+    return value;
   };
 }

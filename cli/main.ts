@@ -8,14 +8,14 @@ import { registerInspectCommands } from './commands/inspect';
 import { registerServeCommand } from './commands/serve';
 import { registerTrainCommands } from './commands/train';
 import { openContext, type Context, type GlobalOptions } from './context';
-import { choiceOption, CliError, EXIT } from './errors';
+import { choiceOption, CliError, EXIT, folderOption } from './errors';
 
 /** Runs the CLI on argv (without 'node alexnet') and returns the exit code; never calls process.exit. */
 export async function runCli(argv: string[]): Promise<number> {
   let exitCode = EXIT.ok as number;
   const program = new Command('alexnet')
     .description("AlexNet Workbench: train and look inside the two-tower AlexNet (Krizhevsky, Sutskever, Hinton 2012)")
-    .option('--home <folder>', 'where datasets, runs and the run log live (default: $ALEXNET_HOME or ~/.alexnet-workbench)')
+    .option('--home <folder>', 'where datasets, runs and the run log live (default: $ALEXNET_HOME or ~/.alexnet-workbench)', folderOption('Home'))
     .option('--json', 'print machine-readable JSON (events as JSON lines while training)')
     .option('--backend <name>', `compute backend: ${BACKEND_REQUESTS.join(', ')}`, choiceOption('Backend', BACKEND_REQUESTS), 'auto' as BackendRequest)
     .exitOverride()

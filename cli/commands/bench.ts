@@ -15,7 +15,7 @@ import { Rng } from '../../core/random/rng';
 import { createOptimizer } from '../../core/train/optimizer';
 import { recipe } from '../../core/train/recipe';
 import type { Context, WithContext } from '../context';
-import { choiceOption, integerOption } from '../errors';
+import { choiceOption, integerOption, notFound, usageError } from '../errors';
 import { DEMO_DATASET } from './demo';
 
 interface BenchOptions {
@@ -50,6 +50,10 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
     .action(
       withContext(async (context: Context, given: BenchOptions) => {
         let options = given;
+        // Checked first: the import is timed last, after minutes of training steps.
+        if (options.importFolder !== undefined && !(fs.existsSync(options.importFolder) && fs.statSync(options.importFolder).isDirectory())) {
+          throw notFound(`Folder '${options.importFolder}' given to --import-folder does not exist or is not a folder.`);
+        }
         const backend = await context.backend();
         // Batch 128 of the paper's model takes minutes per step on a CPU or a software adapter: measure less there.
         const hardware = backend.name !== 'cpu' && !backend.notice;
@@ -59,7 +63,12 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
         const warmup = options.warmup!;
         const results: Record<string, number | string> = { backend: backend.name, device: backend.device, preset: options.preset, batch: options.batchSize! };
         const config = options.preset === 'paper' ? paperConfig(options.classes) : quickConfig(options.classes);
-        checkBufferLimit(config, options.batchSize!, bufferLimitBytes(), backend.device);
+        try {
+          checkBufferLimit(config, options.batchSize!, bufferLimitBytes(), backend.device);
+        } catch (error) {
+          // The remedy is another preset, batch size or backend: a usage error, not a failure of the benchmark.
+          throw usageError((error as Error).message);
+        }
         const model = AlexNet.create(config, 'paper', 0);
         const optimizer = createOptimizer(recipe('paper', options.preset).optimizer, model.variables());
         const b = options.batchSize!;

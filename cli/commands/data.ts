@@ -3,8 +3,11 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { ImportReport } from '../../core/dataset/types';
 import type { Context, WithContext } from '../context';
-import { CliError, EXIT, integerOption, notFound, numberOption, choiceOption } from '../errors';
+import { MIN_CLASSES } from '../../core/model/config';
+import { CliError, EXIT, importRefusal, integerOption, notFound, numberOption, choiceOption, textOption } from '../errors';
 import { importWithProgress, resolveRun } from '../resolve';
+
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The import report in words: counts per class, skipped files and why, conversions, duplicates, leakage. */
 export function describeReport(report: ImportReport): string[] {
@@ -15,11 +18,11 @@ export function describeReport(report: ImportReport): string[] {
   for (const c of report.counts) lines.push(`${c.label.padEnd(width)}  ${String(c.train).padStart(5)}  ${String(c.test).padStart(4)}`);
   if (report.emptyClasses.length > 0) lines.push(`empty class folders (left out): ${report.emptyClasses.join(', ')}`);
   if (report.skipped.length > 0) {
-    lines.push(`skipped ${report.skipped.length} files:`);
+    lines.push(`skipped ${count(report.skipped.length, 'file')}:`);
     for (const s of report.skipped) lines.push(`  ${s.path}: ${s.reason} (${s.detail})`);
   }
   if (report.conversions.length > 0) {
-    lines.push(`converted ${report.conversions.length} images:`);
+    lines.push(`converted ${count(report.conversions.length, 'image')}:`);
     for (const c of report.conversions.slice(0, 20)) lines.push(`  ${c.path}: ${c.detail}`);
     if (report.conversions.length > 20) lines.push(`  ... and ${report.conversions.length - 20} more (see --json)`);
   }
@@ -35,17 +38,28 @@ export function registerDataCommands(program: Command, withContext: WithContext)
     .argument('<folder>', 'a folder whose subfolders are classes (or that has train/ and test/ folders of classes)')
     .option('--test-fraction <f>', 'fraction of each class held out when there are no train/test folders', numberOption('Test fraction', 0, 0.9, true), 0.2)
     .option('--seed <n>', 'seed of the split', integerOption('Seed', 0, 2 ** 31 - 1), 0)
-    .option('--name <name>', 'a name for the dataset')
+    .option('--name <name>', 'a name for the dataset', textOption('Name', 200))
     .action(
       withContext(async (context: Context, folder: string, options: { testFraction: number; seed: number; name?: string }) => {
         if (!fs.existsSync(folder)) throw notFound(`Folder '${folder}' does not exist.`);
         if (!fs.statSync(folder).isDirectory()) throw notFound(`'${folder}' is a file; expected a folder of class folders.`);
-        const dataset = await importWithProgress(context, folder, options);
+        try {
+          fs.accessSync(folder, fs.constants.R_OK | fs.constants.X_OK);
+        } catch (error) {
+          throw notFound(`Folder '${folder}' cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+        }
+        const dataset = await importWithProgress(context, folder, options).catch((error: unknown) => {
+          throw importRefusal(error);
+        });
         const m = dataset.manifest;
         if (context.json) process.stdout.write(`${JSON.stringify({ id: m.id, name: m.name, dir: dataset.dir, labels: m.labels, statistics: m.statistics, report: m.report })}\n`);
         else {
-          context.say(`dataset ${m.id} (${m.labels.length} classes)`);
+          context.say(`dataset ${m.id} (${count(m.labels.length, 'class', 'classes')})`);
           for (const line of describeReport(m.report)) context.say(line);
+        }
+        // Imported all the same (a second class folder may come later), but training will refuse it: say so now.
+        if (m.labels.length < MIN_CLASSES) {
+          context.warn(`notice: dataset '${m.name}' has ${count(m.labels.length, 'class', 'classes')} (${m.labels.map((l) => `'${l}'`).join(', ')}); it is imported, but training needs at least ${MIN_CLASSES} (one subfolder per class).`);
         }
         return 0;
       }),

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Context, WithContext } from '../context';
-import { integerOption } from '../errors';
+import { MIN_CLASSES } from '../../core/model/config';
+import { importRefusal, integerOption, notFound, usageError } from '../errors';
 import { resolveDataset } from '../resolve';
 
 /** The embedded demo dataset: six Caltech 101 classes (CC BY 4.0), see its README. */
@@ -20,8 +21,15 @@ export function registerDemoCommand(program: Command, withContext: WithContext, 
     .action(
       withContext(async (context: Context, folder: string | undefined, options: { epochs: number }) => {
         const source = folder ?? DEMO_DATASET;
+        if (folder !== undefined && !(fs.existsSync(folder) && fs.statSync(folder).isDirectory())) throw notFound(`Folder '${folder}' does not exist or is not a folder; expected a folder of class folders.`);
         if (!fs.existsSync(source)) throw new Error(`The demo dataset '${source}' is missing from this installation.`);
-        const dataset = await resolveDataset(context, source);
+        const dataset = await resolveDataset(context, source).catch((error: unknown) => {
+          throw importRefusal(error);
+        });
+        if (dataset.labels.length < MIN_CLASSES) {
+          dataset.close();
+          throw usageError(`Folder '${source}' has ${dataset.labels.length} class (${dataset.labels.map((l) => `'${l}'`).join(', ')}); the demo trains on ${MIN_CLASSES} or more classes (one subfolder per class).`);
+        }
         const id = dataset.manifest.id;
         dataset.close();
         const global = [...(context.json ? ['--json'] : []), '--home', context.workspace.home];

@@ -2,14 +2,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { DecodeError } from '../../core/dataset/decode';
 import { evaluate, type CropMode } from '../../core/evaluate/evaluate';
 import { kernelGridPng, kernelScores, towerColourSpecificity } from '../../core/inspect/kernels';
 import { storeTrainingFeatures } from '../../core/workbench/features';
 import { featuresFile, neighbours, predict, type Query } from '../../core/workbench/lookup';
-import { loadRun, queryPixels, type LoadedRun } from '../../core/workbench/run-files';
+import { loadRun, queryPixels, runModelFiles, type LoadedRun } from '../../core/workbench/run-files';
 import { runDirectory } from '../../core/workspace';
 import type { Context, WithContext } from '../context';
-import { choiceOption, integerOption, notFound, usageError } from '../errors';
+import { choiceOption, CliError, EXIT, integerOption, notFound, usageError } from '../errors';
 import { progressLine } from '../progress';
 import { resolveRun } from '../resolve';
 
@@ -18,6 +19,12 @@ const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 async function withRun<T>(context: Context, reference: string, body: (loaded: LoadedRun) => Promise<T>): Promise<T> {
   const run = resolveRun(context, reference);
+  try {
+    // A run without a usable checkpoint (it failed or was stopped in its first epoch) is a run with no model to look at.
+    runModelFiles(context.log, run.id);
+  } catch (error) {
+    throw notFound((error as Error).message);
+  }
   await context.backend();
   const loaded = loadRun(context.log, run.id);
   try {
@@ -31,8 +38,24 @@ async function withRun<T>(context: Context, reference: string, body: (loaded: Lo
 function parseQuery(value: string): Query {
   const match = /^(train|test):(\d+)$/.exec(value);
   if (match) return { split: match[1] as 'train' | 'test', index: Number(match[2]) };
+  if (/^(train|test):/.test(value) && !fs.existsSync(value)) throw usageError(`Image '${value}' is neither an image file nor train:N / test:N with N a whole number from 0.`);
   if (!fs.existsSync(value)) throw notFound(`Image '${value}' does not exist (give an image file, or train:N / test:N for a dataset image).`);
+  if (!fs.statSync(value).isFile()) throw notFound(`Image '${value}' is a folder; give an image file, or train:N / test:N for a dataset image.`);
   return { file: path.resolve(value) };
+}
+
+/** The query's pixels; a dataset index past the split's end is a bad argument, a file that cannot be decoded an unreadable one. */
+async function pixelsOf(loaded: LoadedRun, query: Query, given: string): Promise<Uint8Array> {
+  if ('split' in query) {
+    const size = loaded.dataset.entries(query.split).length;
+    if (query.index >= size) throw usageError(`Image '${given}' does not exist: the ${query.split} split of dataset '${loaded.dataset.manifest.name}' has ${size} images (${query.split}:0 to ${query.split}:${size - 1}).`);
+  }
+  try {
+    return await queryPixels(loaded, query);
+  } catch (error) {
+    if (error instanceof DecodeError) throw new CliError(error.message, EXIT.notFound);
+    throw error;
+  }
 }
 
 export function registerInspectCommands(program: Command, withContext: WithContext): void {
@@ -93,11 +116,13 @@ export function registerInspectCommands(program: Command, withContext: WithConte
     .option('--crops <mode>', 'centre or ten', choiceOption('Crops', CROPS), 'centre')
     .option('-k, --top <k>', 'how many predictions', integerOption('Top', 1, 100), 5)
     .action(
-      withContext(async (context: Context, reference: string, images: string[], options: { crops: CropMode; top: number }) =>
-        withRun(context, reference, async (loaded) => {
+      withContext(async (context: Context, reference: string, images: string[], options: { crops: CropMode; top: number }) => {
+        // Every image is checked before the model is loaded, so that a typo fails at once.
+        const queries = images.map(parseQuery);
+        return withRun(context, reference, async (loaded) => {
           const results = [];
-          for (const image of images) {
-            const pixels = await queryPixels(loaded, parseQuery(image));
+          for (const [i, image] of images.entries()) {
+            const pixels = await pixelsOf(loaded, queries[i]!, image);
             const predictions = await predict(loaded, pixels, options.crops, options.top);
             results.push({ image, predictions });
             context.say(`${image}`);
@@ -105,8 +130,8 @@ export function registerInspectCommands(program: Command, withContext: WithConte
           }
           if (context.json) process.stdout.write(`${JSON.stringify({ run: loaded.run.id, crops: options.crops, results })}\n`);
           return 0;
-        }),
-      ),
+        });
+      }),
     );
 
   program
@@ -116,11 +141,11 @@ export function registerInspectCommands(program: Command, withContext: WithConte
     .argument('<image>', 'an image file, or train:N / test:N')
     .option('-k <k>', 'how many neighbours', integerOption('k', 1, 100), 6)
     .action(
-      withContext(async (context: Context, reference: string, image: string, options: { k: number }) =>
-        withRun(context, reference, async (loaded) => {
+      withContext(async (context: Context, reference: string, image: string, options: { k: number }) => {
+        const query = parseQuery(image);
+        return withRun(context, reference, async (loaded) => {
           const started = performance.now();
-          const query = parseQuery(image);
-          const pixels = await queryPixels(loaded, query);
+          const pixels = await pixelsOf(loaded, query, image);
           const self = 'split' in query && query.split === 'train' ? query.index : -1;
           const file = featuresFile(runDirectory(context.workspace, loaded.run.id));
           const result = await neighbours(loaded, file, pixels, options.k, self);
@@ -135,8 +160,8 @@ export function registerInspectCommands(program: Command, withContext: WithConte
             context.say(`(${ms.toFixed(0)} ms)`);
           }
           return 0;
-        }),
-      ),
+        });
+      }),
     );
 
   program
@@ -146,10 +171,18 @@ export function registerInspectCommands(program: Command, withContext: WithConte
     .option('--out <folder>', 'where to write the PNGs (default: the run folder)')
     .option('--scale <n>', 'pixels per kernel pixel', integerOption('Scale', 1, 32), 4)
     .action(
-      withContext(async (context: Context, reference: string, options: { out?: string; scale: number }) =>
-        withRun(context, reference, async (loaded) => {
+      withContext(async (context: Context, reference: string, options: { out?: string; scale: number }) => {
+        // Checked before the run's model is loaded; a folder that cannot be made is reported when it is made.
+        if (options.out !== undefined && fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) {
+          throw usageError(`--out '${options.out}' is a file; expected a folder for the PNGs (it is made if missing).`);
+        }
+        return withRun(context, reference, async (loaded) => {
           const out = path.resolve(options.out ?? path.join(runDirectory(context.workspace, loaded.run.id), 'kernels'));
-          fs.mkdirSync(out, { recursive: true });
+          try {
+            fs.mkdirSync(out, { recursive: true });
+          } catch (error) {
+            throw new CliError(`Cannot make the folder '${out}' given to --out (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a folder that can be written.`, EXIT.notFound);
+          }
           const towers = loaded.model.specs.filter((s) => s.name.startsWith('conv1/') && s.kind === 'weight');
           const summary = [];
           for (const spec of towers) {
@@ -165,8 +198,8 @@ export function registerInspectCommands(program: Command, withContext: WithConte
           }
           if (context.json) process.stdout.write(`${JSON.stringify({ run: loaded.run.id, towers: summary })}\n`);
           return 0;
-        }),
-      ),
+        });
+      }),
     );
 
   program

@@ -11,7 +11,7 @@ import { createService } from '../../core/service/service';
 import { codeVersion } from '../../core/workbench/version';
 import { startBrowserHost } from '../../server/browser-host';
 import type { Context, GlobalOptions, WithContext } from '../context';
-import { integerOption, notFound } from '../errors';
+import { integerOption, notFound, usageError } from '../errors';
 import { DEMO_DATASET } from './demo';
 
 /** The page electron-vite (or `npm run build:renderer`) builds. */
@@ -68,7 +68,13 @@ export function registerServeCommand(program: Command, withContext: WithContext)
           host = await startBrowserHost({ service, pageDir: PAGE_DIR, host: options.host, port: options.port });
         } catch (error) {
           await service.close();
-          if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw notFound(`Port ${options.port} is in use; choose another with --port (0 picks a free one).`);
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE') throw notFound(`Port ${options.port} is in use; choose another with --port (0 picks a free one).`);
+          // An address this machine does not have, a name that does not resolve, or a port below 1024 without the right.
+          if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+            throw usageError(`Host '${options.host}' is not an address of this machine (${code}); use 127.0.0.1, 0.0.0.0 (every interface) or one of its own addresses.`);
+          }
+          if (code === 'EACCES') throw usageError(`Port ${options.port} may not be opened by this user (EACCES); use a port from 1024, or 0 for any free one.`);
           throw error;
         }
         const backend = await service.backend().catch((error: Error) => {

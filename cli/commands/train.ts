@@ -5,7 +5,8 @@ import type { TrainEvent } from '../../core/train/events';
 import type { TrainResult } from '../../core/train/trainer';
 import { resumeTraining, startTraining, type TrainingSession } from '../../core/workbench/training';
 import type { Context, WithContext } from '../context';
-import { choiceOption, CliError, EXIT, integerOption, numberOption } from '../errors';
+import { MAX_CLASSES, MIN_CLASSES } from '../../core/model/config';
+import { choiceOption, CliError, EXIT, importRefusal, integerOption, numberOption, textOption, usageError } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset, resolveRun } from '../resolve';
 
@@ -29,10 +30,21 @@ export function registerTrainCommands(program: Command, withContext: WithContext
     .option('--no-dropout', 'ablation: no dropout (section 4.2)')
     .option('--no-pca-noise', 'ablation: no PCA colour noise (section 4.1)')
     .option('--max-steps <n>', 'stop (resumably) after this many steps', integerOption('Max steps', 1, 1e9))
-    .option('--name <name>', 'a name for the run')
+    .option('--name <name>', 'a name for the run', textOption('Name', 200))
     .action(
       withContext(async (context: Context, datasetReference: string, options: Record<string, unknown>) => {
-        const dataset = await resolveDataset(context, datasetReference);
+        const dataset = await resolveDataset(context, datasetReference).catch((error: unknown) => {
+          throw importRefusal(error);
+        });
+        const classes = dataset.labels.length;
+        if (classes < MIN_CLASSES || classes > MAX_CLASSES) {
+          const labels = dataset.labels.slice(0, 3).map((l) => `'${l}'`).join(', ');
+          dataset.close();
+          // Refused before a run is created: a softmax over one class is always 1, so nothing could be learned.
+          throw usageError(
+            `Dataset '${datasetReference}' has ${classes} ${classes === 1 ? 'class' : 'classes'} (${labels}); training needs ${MIN_CLASSES} to ${MAX_CLASSES.toLocaleString('en')} classes. Add a subfolder per class and import the folder again.`,
+          );
+        }
         const backend = await context.backend();
         const session = startTraining(
           context.workspace,
@@ -76,6 +88,13 @@ export function registerTrainCommands(program: Command, withContext: WithContext
       withContext(async (context: Context, runReference: string, options: { epochs?: number; maxSteps?: number }) => {
         const run = resolveRun(context, runReference);
         if (!context.log.getDataset(run.datasetId)) throw new CliError(`The dataset '${run.datasetId}' of run '${run.id}' is not in the run log.`, EXIT.notFound);
+        // What the run's state rules out is the caller's choice of run or epochs (exit 2), not an internal failure.
+        if (run.status === 'completed' && (options.epochs === undefined || options.epochs <= run.epochsDone)) {
+          throw usageError(
+            `Run '${run.id}' has completed its ${run.epochsDone} epochs${options.epochs === undefined ? '' : `, and --epochs ${options.epochs} is not more`}; resume it with --epochs ${run.epochsDone + 1} or more to train further.`,
+          );
+        }
+        if (run.status === 'running' || run.status === 'paused') throw usageError(`Run '${run.id}' is ${run.status} in process ${run.pid}; stop it there first.`);
         const backend = await context.backend();
         const session = resumeTraining(context.workspace, context.log, backend, run.id, options, printer(context));
         return follow(context, session);

@@ -127,8 +127,27 @@ export async function decodeImageBytes(bytes: Uint8Array, name: string): Promise
     return { pixels, width, height, conversions };
   } catch (error) {
     if (error instanceof DecodeError) throw error;
-    throw new DecodeError('undecodable', name, `cannot be decoded: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    // With several decodes in flight a failure sometimes arrives without libvips's text (sharp then says 'Unknown
+    // error', seen on a truncated PNG): then say what the bytes are, so that the report still gives a reason.
+    const reason = message.trim() === '' || message === 'Unknown error' ? `${describeBytes(bytes)} (the decoder gave no detail)` : message;
+    throw new DecodeError('undecodable', name, `cannot be decoded: ${reason}`);
   }
+}
+
+/** What a file's first bytes say it is, for a decode failure without a message. */
+function describeBytes(bytes: Uint8Array): string {
+  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  const formats: [string, boolean][] = [
+    ['PNG', bytes[0] === 0x89 && ascii(1, 4) === 'PNG'],
+    ['JPEG', bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff],
+    ['GIF', ascii(0, 4) === 'GIF8'],
+    ['WebP', ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP'],
+    ['TIFF', ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*'],
+    ['AVIF or HEIF', ascii(4, 8) === 'ftyp'],
+  ];
+  const format = formats.find(([, matches]) => matches)?.[0];
+  return format ? `${format} data that is damaged or cut short` : 'not data of any image format this app reads';
 }
 
 /** Reads a whole file; DecodeError('unreadable') when it cannot be read, ('empty-file') when it has no bytes. */

@@ -38,6 +38,15 @@ const errorText = (error: unknown) => {
   return code && !message.startsWith(code) ? `${code}: ${message}` : message;
 };
 
+/** Whether `file` is a symbolic link (dangling or not). */
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** A folder that is not searched: hidden ones and the resource-fork folders macOS puts into zip files. */
 function ignoredFolder(name: string): string | undefined {
   if (name.startsWith('.')) return 'hidden folder; not searched';
@@ -92,8 +101,10 @@ class Walker {
       try {
         out.push({ name, full, stat: fs.statSync(full) });
       } catch (error) {
-        // A dangling symbolic link, or a file that vanished or may not be looked at.
-        this.skip(full, 'unreadable', `cannot be read: ${errorText(error)}`);
+        // A dangling symbolic link, or a file that vanished or may not be looked at. A name that is not valid UTF-8
+        // comes back from readdir with U+FFFD in place of its bytes, and that name does not exist: say so.
+        const garbled = name.includes('\uFFFD') && (error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(full) && !isLink(full);
+        this.skip(full, 'unreadable', garbled ? 'its name is not valid UTF-8, so it cannot be opened by name; rename it' : `cannot be read: ${errorText(error)}`);
       }
     }
     return out;

@@ -34,6 +34,14 @@ export const GREY_LEVEL = 90;
 /** cats/rotated.jpg: stored 48x32 with these quadrant colours, and EXIF orientation 6 (display turned 90 degrees clockwise). */
 export const ROTATED_STORED = { topLeft: [0, 255, 0] as Rgb, topRight: [255, 0, 0] as Rgb, bottomLeft: [0, 0, 255] as Rgb, bottomRight: [255, 255, 0] as Rgb };
 
+/** The colour of cats/jpeg-named.png (JPEG bytes under a PNG name) and of dogs/LONG_NAME. */
+export const SOLID_GREEN: Rgb = [90, 160, 30];
+/**
+ * A file name of exactly 255 bytes in UTF-8 (the limit of ext4, APFS and NTFS is 255 bytes or UTF-16 units), made
+ * mostly of 3-byte characters, so that a byte count and a character count disagree: 93 characters, 255 bytes.
+ */
+export const LONG_NAME = `${'長い名前'.repeat(20)}-\u00e9\u00e9abcde.jpeg`;
+
 /** cats/crop.png is 512x256 with this colour at (x, y): its centre crop must come out pixel for pixel. */
 export function cropPattern(x: number, y: number): Rgb {
   return [(x * 7 + y * 3) % 256, (x * 5 + y * 11) % 256, (x ^ y) & 255];
@@ -156,6 +164,11 @@ export async function makeTestCorpus(dir: string, options: CorpusOptions = {}): 
   await keep('dogs', 'png-named.jpg', sharp(image(64, 48, () => [20, 40, 220]), raw(64, 48, 3)).png().toBuffer());
   await keep('dogs', 'windows.bmp', encodeBmp(red, 64, 48, { bitsPerPixel: 24 }));
   await keep('dogs', 'palette.BMP', encodeBmp(red, 64, 48, { bitsPerPixel: 8, topDown: true }), ['palette colours; converted to 8-bit sRGB']);
+  // Content decides, not the name: JPEG bytes named .png are kept as the JPEG they are. (These two sit in different
+  // classes because with import.test.ts's seed 3 any other placement puts a copy of red into the other split.)
+  const green = image(64, 48, () => SOLID_GREEN);
+  await keep('cats', 'jpeg-named.png', sharp(green, raw(64, 48, 3)).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer());
+  await keep('dogs', LONG_NAME, sharp(green, raw(64, 48, 3)).jpeg({ quality: 90 }).toBuffer());
   await keep('dogs', 'copy-of-red.jpg', fs.readFileSync(path.join(dir, `${top}cats/red.jpg`)));
   const jpeg = await sharp(image(300, 200, (x, y) => [x % 256, y, 140]), raw(300, 200, 3)).jpeg().toBuffer();
   await skip('dogs/truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2)), 'undecodable');

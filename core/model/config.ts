@@ -36,7 +36,24 @@ export const DROPOUT_RATE = 0.5;
 
 export const PAPER_CONV_WIDTHS: ModelConfig['convWidths'] = [96, 256, 384, 384, 256];
 
+/** Fewest and most classes a model may have: a softmax over one class is always 1 and learns nothing. */
+export const MIN_CLASSES = 2;
+export const MAX_CLASSES = 100_000;
+
+/**
+ * Refuses a class count outside 2 to 100,000, naming it. Called when a configuration is made, so that a dataset of
+ * one class is refused before a run is created for it, not when its first step fails.
+ */
+export function checkClasses(classes: number): void {
+  if (!Number.isInteger(classes) || classes < MIN_CLASSES || classes > MAX_CLASSES) {
+    throw new Error(
+      `A model of ${classes} ${classes === 1 ? 'class' : 'classes'} is not allowed; it needs ${MIN_CLASSES} to ${MAX_CLASSES.toLocaleString('en')} classes (fc8 has one output per class, and a softmax over one class learns nothing).`,
+    );
+  }
+}
+
 export function paperConfig(classes: number): ModelConfig {
+  checkClasses(classes);
   return {
     preset: 'paper',
     classes,
@@ -56,6 +73,7 @@ export function paperConfig(classes: number): ModelConfig {
  * connectivity) at a quarter of the width and half the input side, so that a demo trains in minutes on two CPU cores.
  */
 export function quickConfig(classes: number): ModelConfig {
+  checkClasses(classes);
   return {
     preset: 'quick',
     classes,
@@ -96,9 +114,7 @@ export function towerWidths(config: ModelConfig): number[] {
 }
 
 export function validateConfig(config: ModelConfig): void {
-  if (!Number.isInteger(config.classes) || config.classes < 2 || config.classes > 100_000) {
-    throw new Error(`Model has ${config.classes} classes; expected an integer from 2 to 100,000.`);
-  }
+  checkClasses(config.classes);
   if (config.cropSize > config.imageSize) {
     throw new Error(`Crop size ${config.cropSize} is larger than the image size ${config.imageSize}.`);
   }
