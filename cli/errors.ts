@@ -15,6 +15,8 @@ export const EXIT = {
   incomplete: 4,
   /** The requested backend (GPU) is not available. */
   backend: 5,
+  /** The machine refused: a full disk, a removed drive, a permission (what was saved before is kept). */
+  system: 6,
   /** Interrupted by Ctrl-C (after saving a checkpoint). */
   interrupted: 130,
 } as const;

@@ -1,6 +1,7 @@
 // The `alexnet` command line: one command with subcommands over the engine in core/.
 import { Command, CommanderError } from 'commander';
 import { BACKEND_REQUESTS, type BackendRequest } from '../core/backend/backend';
+import { systemFailure } from '../core/system-errors';
 import { registerBenchCommand } from './commands/bench';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
@@ -62,6 +63,12 @@ function reportError(error: unknown): number {
   const coded = error as { exitCode?: number; message?: string };
   if (typeof coded.exitCode === 'number') return coded.exitCode;
   const message = error instanceof Error ? error.message : String(error);
+  // A full disk or a removed drive is the machine's failure, not a bug: its message says what happened and what to do.
+  const system = systemFailure(error) ?? systemFailure((error as { cause?: unknown }).cause);
+  if (system) {
+    process.stderr.write(`error: ${message.includes(system) ? message : `${message} (${system})`}\n`);
+    return EXIT.system;
+  }
   process.stderr.write(`error: ${message}\n`);
   if (process.env.ALEXNET_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
   return EXIT.internal;

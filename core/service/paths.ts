@@ -28,20 +28,38 @@ export class PathPolicy {
    */
   check(candidate: string, what = 'Folder'): string {
     if (!path.isAbsolute(candidate)) throw new ApiError('E_PATH_REFUSED', `${what} '${candidate}' is not an absolute path.`);
+    const inside = (p: string) =>
+      [...this.allowed].some((root) => {
+        const relative = path.relative(root, p);
+        return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+      });
     let real: string;
     try {
       real = fs.realpathSync(candidate);
     } catch {
-      throw new ApiError('E_NOT_FOUND', `${what} '${candidate}' does not exist.`);
+      // Only a missing path inside the allowed folders is said to be missing: outside them (also through a link),
+      // whether a path exists is none of the page's business.
+      if (inside(resolvedAncestor(path.resolve(candidate)))) throw new ApiError('E_NOT_FOUND', `${what} '${candidate}' does not exist.`);
+      real = path.resolve(candidate);
     }
-    for (const root of this.allowed) {
-      const relative = path.relative(root, real);
-      if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return real;
-    }
+    if (inside(real)) return real;
     const roots = this.roots();
     throw new ApiError(
       'E_PATH_REFUSED',
       `${what} '${candidate}' is outside the folders this app may read${roots.length > 0 ? ` (${roots.join(', ')})` : ''}; choose it first, or start the host with --allow.`,
     );
+  }
+}
+
+/** A missing path with its deepest existing ancestor resolved through links: where it would be if it existed. */
+function resolvedAncestor(missing: string): string {
+  const rest: string[] = [];
+  for (let at = missing; ; at = path.dirname(at)) {
+    try {
+      return path.join(fs.realpathSync(at), ...rest);
+    } catch {
+      if (path.dirname(at) === at) return missing;
+      rest.unshift(path.basename(at));
+    }
   }
 }
