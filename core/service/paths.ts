@@ -39,8 +39,8 @@ export class PathPolicy {
     } catch {
       // Only a missing path inside the allowed folders is said to be missing: outside them (also through a link),
       // whether a path exists is none of the page's business.
-      if (inside(resolvedAncestor(path.resolve(candidate)))) throw new ApiError('E_NOT_FOUND', `${what} '${candidate}' does not exist.`);
-      real = path.resolve(candidate);
+      real = resolvedAncestor(path.resolve(candidate));
+      if (inside(real)) throw new ApiError('E_NOT_FOUND', `${what} '${candidate}' does not exist.`);
     }
     if (inside(real)) return real;
     const roots = this.roots();
