@@ -5,6 +5,7 @@ import { systemFailure } from '../core/system-errors';
 import { registerBenchCommand } from './commands/bench';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
+import { registerExportCommand } from './commands/export';
 import { registerInspectCommands } from './commands/inspect';
 import { registerServeCommand } from './commands/serve';
 import { registerTrainCommands } from './commands/train';
@@ -41,6 +42,7 @@ export async function runCli(argv: string[]): Promise<number> {
   registerBenchCommand(program, withContext);
   registerDemoCommand(program, withContext, runCli);
   registerServeCommand(program, withContext);
+  registerExportCommand(program, withContext);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

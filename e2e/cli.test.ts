@@ -46,6 +46,10 @@ describe('alexnet CLI', () => {
     expect(runs[0]!.status).toBe('completed');
     const metrics = alexnet(home, 'metrics', 'last', '--per', 'step');
     expect(metrics.stdout.trim().split('\n')).toHaveLength(1 + 2); // header + 2 steps (8 images / batch 4)
+    const exported = alexnet(home, '--json', 'export', 'last', '--out', path.join(home, 'exported'));
+    expect(exported.code, exported.stderr).toBe(0);
+    const files = JSON.parse(exported.stdout) as { onnx: string; tfjsModel: string; tfjsWeights: string };
+    for (const file of [files.onnx, files.tfjsModel, files.tfjsWeights]) expect(fs.statSync(file).size).toBeGreaterThan(0);
     const kernels = alexnet(home, '--backend', 'cpu', 'kernels', 'last', '--out', path.join(home, 'k'));
     expect(kernels.code, kernels.stderr).toBe(0);
     expect(fs.readdirSync(path.join(home, 'k')).sort()).toEqual(['conv1-tower-a.png', 'conv1-tower-b.png']);

@@ -33,7 +33,8 @@ beforeAll(async () => {
   const session = startTraining(workspace, log, backend, { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: 2, batchSize: 8 }, seed: 4 });
   expect((await session.done).outcome).toBe('completed');
   loaded = loadRun(log, session.runId);
-  files = await exportModel(loaded, path.join(workspace.runs, session.runId, 'export'), { id: session.runId, name: 'export test' });
+  const input = { config: loaded.model.config, weights: await loaded.model.values(), labels: loaded.dataset.labels, transform: loaded.transform, checkpoint: loaded.checkpoint, run: { id: session.runId, name: 'export test' } };
+  files = exportModel(input, path.join(workspace.runs, session.runId, 'export'));
   images = loaded.dataset.entries('test').map((e) => loaded.source.image(e.record));
 });
 

@@ -242,6 +242,14 @@ export interface RunDetail extends RunSummary {
   evaluations: { split: Split; crops: CropMode; top1Error: number; top5Error: number; createdAt: string }[];
 }
 
+/** Where an export was written, on the host. */
+export interface ExportedModel {
+  folder: string;
+  onnx: string;
+  tfjsModel: string;
+  tfjsWeights: string;
+}
+
 // ---- Looking inside ----
 
 export interface KernelTower {
@@ -342,6 +350,8 @@ export interface Requests {
   'runs:list': { request: undefined; response: RunSummary[] };
   'runs:get': { request: { runId: string }; response: RunDetail };
   'runs:delete': { request: { runId: string }; response: { deleted: string } };
+  /** Writes the run's newest model as ONNX and TensorFlow.js weights into its folder on the host; answers the paths. */
+  'runs:export': { request: { runId: string }; response: ExportedModel };
   'kernels:get': { request: { runId: string; snapshot?: number }; response: KernelView };
   'lookup:query': { request: { runId: string; image: LookupImage; crops?: CropMode; k?: number }; response: LookupResult };
   'confusion:get': { request: { runId: string; crops: CropMode }; response: ConfusionView };

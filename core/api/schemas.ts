@@ -71,6 +71,7 @@ export const REQUEST_SCHEMAS = {
   'runs:list': nothing,
   'runs:get': z.strictObject({ runId: id }),
   'runs:delete': z.strictObject({ runId: id }),
+  'runs:export': z.strictObject({ runId: id }),
   'kernels:get': z.strictObject({ runId: id, snapshot: integer(0, 1e6).optional() }),
   'lookup:query': z.strictObject({
     runId: id,

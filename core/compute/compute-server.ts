@@ -4,6 +4,7 @@
 import { serializeError } from '../api/contract';
 import { gpuLost, selectBackend, type BackendInfo, type BackendRequest } from '../backend/backend';
 import { evaluate } from '../evaluate/evaluate';
+import { exportCheckpoint } from '../workbench/export-checkpoint';
 import { storeTrainingFeatures } from '../workbench/features';
 import { neighbours, predict } from '../workbench/lookup';
 import { loadModel, type LoadedModel } from '../workbench/run-model';
@@ -46,6 +47,7 @@ export class ComputeServer {
     },
     evaluate: (job) => this.withModel(job, (loaded) => evaluateSplit(loaded, job)),
     lookup: (job) => this.withModel(job, (loaded) => lookUp(loaded, job)),
+    export: async ({ checkpoint, datasetDir, out, run }) => exportCheckpoint(checkpoint, datasetDir, out, run),
     features: (job) => this.withModel(job, async (loaded) => ({ file: await storeTrainingFeatures(loaded.model, loaded.dataset, job.runDir, loaded.recipe.inputScale) })),
   };
 

@@ -5,6 +5,7 @@
 import type { SerializedError } from '../api/contract';
 import type { BackendInfo, BackendRequest } from '../backend/backend';
 import type { CropMode } from '../evaluate/evaluate';
+import type { ExportedFiles } from '../export/export';
 import type { TrainEvent } from '../train/events';
 import type { TrainResult } from '../train/trainer';
 import type { Neighbour, Prediction } from '../workbench/lookup';
@@ -67,6 +68,8 @@ export interface ComputeMethods {
   control: { args: { runId: string; action: ControlAction }; result: boolean };
   evaluate: { args: EvaluateJob; result: EvaluateAnswer };
   lookup: { args: LookupJob; result: LookupAnswer };
+  /** Writes a checkpoint's model as ONNX and TensorFlow.js weights into `out`. */
+  export: { args: ModelFiles & { out: string; run: { id: string; name: string } }; result: ExportedFiles & { folder: string } };
   /** Recomputes and stores the fc7 features of the training images in `runDir`. */
   features: { args: ModelFiles & { runDir: string }; result: { file: string } };
 }

@@ -2,14 +2,28 @@
 // TensorFlow.js weights, each with the labels and the exact preprocessing that the workbench applies to an image.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomically } from '../dataset/cache';
 import { CACHE_IMAGE_SIZE } from '../dataset/types';
 import { centreCropOffset } from '../evaluate/ten-crop';
-import type { LoadedModel } from '../workbench/run-model';
+import { parameterSpecs } from '../model/alexnet';
+import type { ModelConfig } from '../model/config';
+import type { InputTransform } from '../train/augment';
 import { codeVersion } from '../workbench/version';
-import { writeFileAtomically } from '../dataset/cache';
 import { alexnetGraph } from './onnx-graph';
 import { encodeOnnx } from './onnx-file';
+
+/** What an export needs: plain data, so that a host can export from a checkpoint file without a compute side. */
+export interface ExportInput {
+  config: ModelConfig;
+  weights: Map<string, Float32Array>;
+  labels: string[];
+  /** The inputs the model was trained on: image size, crop, mean image at that size, scale. */
+  transform: InputTransform;
+  /** The checkpoint file the weights come from. */
+  checkpoint: string;
+  run: { id: string; name: string };
+}
 
 export interface ExportedFiles {
   onnx: string;
@@ -21,8 +35,8 @@ export interface ExportedFiles {
  * How to turn an image file into the model's input, in words: what `alexnet import` and look-up do. The ONNX graph
  * takes NCHW and subtracts the mean itself; the TensorFlow.js weights go with the engine's NHWC model, which does not.
  */
-export function preprocessingText(loaded: LoadedModel, format: 'onnx' | 'tfjs'): string {
-  const { size, crop, scale } = loaded.transform;
+export function preprocessingText(transform: InputTransform, format: 'onnx' | 'tfjs'): string {
+  const { size, crop, scale } = transform;
   const factor = CACHE_IMAGE_SIZE / size;
   const scaled = scale === 1 ? '1' : `1/${Math.round(1 / scale)}`;
   return [
@@ -37,8 +51,8 @@ export function preprocessingText(loaded: LoadedModel, format: 'onnx' | 'tfjs'):
 }
 
 /** The centre crop of the mean image at the model's size, HWC. */
-function meanCentreCrop(loaded: LoadedModel): Float32Array {
-  const { size, crop, mean } = loaded.transform;
+function meanCentreCrop(transform: InputTransform): Float32Array {
+  const { size, crop, mean } = transform;
   const offset = centreCropOffset(size, crop);
   const out = new Float32Array(crop * crop * 3);
   for (let y = 0; y < crop; y++) out.set(mean.subarray(((offset + y) * size + offset) * 3, ((offset + y) * size + offset + crop) * 3), y * crop * 3);
@@ -46,20 +60,18 @@ function meanCentreCrop(loaded: LoadedModel): Float32Array {
 }
 
 /** Writes `<out>/model.onnx` and `<out>/tfjs/{model.json, weights.bin}`; returns their paths. */
-export async function exportModel(loaded: LoadedModel, out: string, run: { id: string; name: string }): Promise<ExportedFiles> {
-  const config = loaded.model.config;
-  const weights = await loaded.model.values();
-  const labels = loaded.dataset.labels;
+export function exportModel(input: ExportInput, out: string): ExportedFiles {
+  const { config, weights, labels, transform, run } = input;
   const about = {
     run: run.id,
     name: run.name,
-    checkpoint: path.basename(loaded.checkpoint),
+    checkpoint: path.basename(input.checkpoint),
     preset: config.preset,
     ...(config.preset === 'quick' ? { note: "The quick preset: NOT the paper's model (a quarter of the width, smaller input)." } : {}),
   };
   fs.mkdirSync(path.join(out, 'tfjs'), { recursive: true });
 
-  const graph = alexnetGraph(config, weights, meanCentreCrop(loaded), loaded.transform.scale);
+  const graph = alexnetGraph(config, weights, meanCentreCrop(transform), transform.scale);
   const onnxFile = path.join(out, 'model.onnx');
   writeFileAtomically(
     onnxFile,
@@ -67,7 +79,7 @@ export async function exportModel(loaded: LoadedModel, out: string, run: { id: s
       graph,
       {
         'alexnet-workbench.labels': JSON.stringify(labels),
-        'alexnet-workbench.preprocessing': preprocessingText(loaded, 'onnx'),
+        'alexnet-workbench.preprocessing': preprocessingText(transform, 'onnx'),
         'alexnet-workbench.config': JSON.stringify(config),
         'alexnet-workbench.run': JSON.stringify(about),
       },
@@ -79,12 +91,14 @@ export async function exportModel(loaded: LoadedModel, out: string, run: { id: s
   // TensorFlow.js: a weights manifest (tf.io.decodeWeights reads it) with the mean image, for the engine's own model.
   const entries: { name: string; shape: number[]; dtype: 'float32' }[] = [];
   const tensors: Float32Array[] = [];
-  for (const spec of loaded.model.specs) {
+  for (const spec of parameterSpecs(config)) {
     entries.push({ name: spec.name, shape: spec.shape, dtype: 'float32' });
-    tensors.push(weights.get(spec.name)!);
+    const values = weights.get(spec.name);
+    if (!values) throw new Error(`The weights have no '${spec.name}'.`);
+    tensors.push(values);
   }
   entries.push({ name: 'preprocessing/mean_image', shape: [config.imageSize, config.imageSize, 3], dtype: 'float32' });
-  tensors.push(loaded.transform.mean);
+  tensors.push(transform.mean);
   const bytes = new Uint8Array(tensors.reduce((n, t) => n + t.byteLength, 0));
   let at = 0;
   for (const t of tensors) {
@@ -100,9 +114,9 @@ export async function exportModel(loaded: LoadedModel, out: string, run: { id: s
     JSON.stringify(
       {
         format: 'alexnet-workbench-weights',
-        generatedBy: `AlexNet Workbench ${codeVersion()} (TensorFlow.js ${tf.version_core})`,
+        generatedBy: `AlexNet Workbench ${codeVersion()}`,
         weightsManifest: manifest,
-        userDefinedMetadata: { labels, config, inputScale: loaded.transform.scale, preprocessing: preprocessingText(loaded, 'tfjs'), ...about },
+        userDefinedMetadata: { labels, config, inputScale: transform.scale, preprocessing: preprocessingText(transform, 'tfjs'), ...about },
       },
       null,
       2,
@@ -110,3 +124,4 @@ export async function exportModel(loaded: LoadedModel, out: string, run: { id: s
   );
   return { onnx: onnxFile, tfjsModel: modelFile, tfjsWeights: weightsFile };
 }
+

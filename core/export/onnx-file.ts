@@ -1,6 +1,9 @@
 // Writes a graph (onnx-graph.ts) as an ONNX model file: protobuf through the onnx-proto definitions, weights as raw
 // little-endian float32 initializers, and metadata properties that say how to prepare an image for it.
-import { onnx } from 'onnx-proto';
+// onnx-proto is CommonJS without named exports that Node's ES module loader can see: take its namespace object.
+import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
+
+const { onnx } = onnxProto;
 import type { Graph, GraphNode } from './onnx-graph';
 
 /** ONNX IR version 8 with opset 13 (Softmax over one axis; LRN, Conv, MaxPool, Gemm as the engine computes them). */
@@ -8,7 +11,7 @@ const IR_VERSION = 8;
 export const OPSET = 13;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
-function attribute(name: string, value: NonNullable<GraphNode['attributes']>[string]): onnx.IAttributeProto {
+function attribute(name: string, value: NonNullable<GraphNode['attributes']>[string]): OnnxTypes.IAttributeProto {
   const type = onnx.AttributeProto.AttributeType;
   if ('ints' in value) return { name, type: type.INTS, ints: value.ints };
   if ('int' in value) return { name, type: type.INT, i: value.int };
@@ -16,7 +19,7 @@ function attribute(name: string, value: NonNullable<GraphNode['attributes']>[str
   return { name, type: type.STRING, s: new TextEncoder().encode(value.string) };
 }
 
-function valueInfo(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
+function valueInfo(name: string, dims: (number | string)[]): OnnxTypes.IValueInfoProto {
   return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
 }
 

@@ -12,6 +12,7 @@ export const IN_FLIGHT_LIMITS: Partial<Record<Channel, number>> = {
   'kernels:get': 4,
   'datasets:thumbnails': 16,
   'datasets:import': 4,
+  'runs:export': 2,
 };
 
 const WHAT: Partial<Record<Channel, string>> = {
@@ -21,6 +22,7 @@ const WHAT: Partial<Record<Channel, string>> = {
   'kernels:get': 'kernel views',
   'datasets:thumbnails': 'thumbnail requests',
   'datasets:import': 'imports being started',
+  'runs:export': 'exports',
 };
 
 /** The handlers, with the in-flight limits applied. */

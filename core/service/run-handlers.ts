@@ -2,13 +2,15 @@
 import fs from 'node:fs';
 import { ApiError, type EpochPoint, type RunDetail, type RunSummary, type StepPoint } from '../api/contract';
 import type { RunLog, RunRow, StepMetricRow } from '../runlog/run-log';
+import { exportFolder } from '../workbench/export-run';
+import { runModelFiles } from '../workbench/run-files';
 import { newestReadableCheckpoint } from '../workbench/training';
 import { runDirectory } from '../workspace';
 import { requireRun, type ServiceContext } from './context';
 import type { Handlers } from './dispatch';
 import type { TrainingQueue } from './training-queue';
 
-type RunHandlers = Pick<Handlers, 'runs:list' | 'runs:get' | 'runs:delete'>;
+type RunHandlers = Pick<Handlers, 'runs:list' | 'runs:get' | 'runs:delete' | 'runs:export'>;
 
 /** Per-step points sent with a run, at most. */
 const MAX_STEP_POINTS = 2000;
@@ -106,6 +108,17 @@ export function runHandlers(context: ServiceContext, queue: TrainingQueue): RunH
       log.deleteRun(runId);
       fs.rmSync(runDirectory(context.workspace, runId), { recursive: true, force: true });
       return { deleted: runId };
+    },
+    'runs:export': async ({ runId }) => {
+      const run = requireRun(log, runId);
+      let files;
+      try {
+        files = runModelFiles(log, runId);
+      } catch (error) {
+        throw new ApiError('E_STATE', (error as Error).message);
+      }
+      // On the compute side: writing a paper-sized model takes seconds, which the host's thread must not wait out.
+      return context.compute.call('export', { checkpoint: files.checkpoint, datasetDir: files.datasetDir, out: exportFolder(context.workspace, runId), run: { id: run.id, name: run.name } });
     },
   };
 }

@@ -153,6 +153,21 @@ describe('the workbench service', () => {
     expect(detail.settings).toMatchObject({ 'model.preset': 'quick', 'recipe.batchSize': 4, 'model.convWidths': '24, 64, 96, 96, 64', seed: 3 });
   });
 
+  it('exports the run as ONNX and TensorFlow.js weights into its folder, on the compute side', async () => {
+    const files = await handlers['runs:export']({ runId });
+    expect(files.folder).toBe(path.join(runDirectory(workspace, runId), 'export'));
+    for (const file of [files.onnx, files.tfjsModel, files.tfjsWeights]) expect(fs.statSync(file).size).toBeGreaterThan(1000);
+    // A run that never trained has nothing to export.
+    const mark = events.length;
+    const { runId: first } = await handlers['train:start'](quick(datasetId, { name: 'first' }));
+    const { runId: never } = await handlers['train:start'](quick(datasetId, { name: 'never trained' }));
+    await handlers['train:control']({ runId: never, action: 'stop' });
+    await expect(handlers['runs:export']({ runId: never })).rejects.toMatchObject({ code: 'E_STATE', message: expect.stringMatching(/no checkpoint yet/) });
+    await handlers['train:control']({ runId: first, action: 'stop' });
+    await nextEvent('run:finished', (e) => e.runId === first, mark);
+    for (const id of [first, never]) await handlers['runs:delete']({ runId: id });
+  });
+
   it("shows conv1's kernels per tower, scored from the run's own weights", async () => {
     const view = await handlers['kernels:get']({ runId });
     expect(view.snapshots).toEqual([{ epoch: 1, step: 6 }]);

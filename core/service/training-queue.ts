@@ -22,7 +22,12 @@ interface ActiveJob {
   done: Promise<void>;
   /** Set when the run log could not take an event (a full disk): the run is stopped, and this is why. */
   recordFailure?: string;
+  /** False until the compute side reports the run started; steering asked for before then waits here. */
+  started: boolean;
+  waitingActions: ControlAction[];
 }
+
+type ControlAction = 'pause' | 'resume' | 'stop' | 'divide-learning-rate';
 
 export class TrainingQueue {
   private active: ActiveJob | undefined;
@@ -67,7 +72,7 @@ export class TrainingQueue {
     return queued;
   }
 
-  async control(runId: string, action: 'pause' | 'resume' | 'stop' | 'divide-learning-rate'): Promise<void> {
+  async control(runId: string, action: ControlAction): Promise<void> {
     const queuedAt = this.waiting.findIndex((j) => j.runId === runId);
     if (queuedAt >= 0) {
       if (action !== 'stop') throw new ApiError('E_STATE', `Run '${runId}' is waiting in the queue and has not started; it can only be taken off the queue (stop).`);
@@ -80,6 +85,11 @@ export class TrainingQueue {
     if (this.active?.job.runId !== runId) throw new ApiError('E_STATE', `Run '${runId}' is not training now.`);
     if (action === 'pause' && this.active.status === 'paused') return;
     if (action === 'resume' && this.active.status === 'running') return;
+    if (!this.active.started) {
+      // The compute side is still starting the run (loading its dataset and model): steer it once it has.
+      this.active.waitingActions.push(action);
+      return;
+    }
     const reached = await this.context.compute.call('control', { runId, action });
     if (!reached) throw new ApiError('E_STATE', `Run '${runId}' is not training on the compute side any more.`);
   }
@@ -99,6 +109,8 @@ export class TrainingQueue {
       lastStepEvent: 0,
       listener: recordingListener(this.context.log, job.runId, backend),
       done: Promise.resolve(),
+      started: false,
+      waitingActions: [],
     };
     this.active = active;
     active.done = this.context.compute
@@ -134,6 +146,8 @@ export class TrainingQueue {
     }
     switch (event.type) {
       case 'started':
+        active.started = true;
+        for (const action of active.waitingActions.splice(0)) void context.compute.call('control', { runId, action }).catch(() => false);
         active.epochs = event.recipe.epochs;
         context.emit({ type: 'run:started', runId, backend: event.backend, device: event.device, stepsPerEpoch: event.stepsPerEpoch, trainImages: event.trainImages, testImages: event.testImages });
         context.emit({ type: 'run:status', runId, status: 'running' });

@@ -129,6 +129,9 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await shot(page, shots, '5-runs');
   await stopped.getByTestId('run-resume').click();
   await expect(page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`)).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
+  // Export the completed run: the page says where on the host its ONNX model and TensorFlow.js weights went.
+  await completed.first().getByTestId('run-export').click();
+  await expect(page.getByRole('status').filter({ hasText: 'model.onnx' })).toBeVisible({ timeout: 60_000 });
   await page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`).getByTestId('run-delete').click();
   await byTestId(page, 'confirm-delete').getByTestId('confirm-yes').click();
   await expect(rows).toHaveCount(1);
