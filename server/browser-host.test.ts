@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CONTENT_SECURITY_POLICY, TOKEN_REFUSED_CLOSE_CODE, type SocketMessage } from '../core/api/contract';
 import type { Endpoint } from '../core/compute/protocol';
@@ -15,6 +15,10 @@ import { createService, type Service } from '../core/service/service';
 import { openWorkspace } from '../core/workspace';
 import { smallDataset } from '../e2e/fixtures';
 import { MAX_MESSAGE_BYTES, startBrowserHost, type BrowserHost } from './browser-host';
+import { tally } from '../e2e/faults/report';
+
+// Each check here is a case of the fault suite's 'safe by default' part (npm run test:faults).
+afterEach(() => tally('safe-by-default', { cases: 1 }));
 
 let service: Service;
 let host: BrowserHost;

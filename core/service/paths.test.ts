@@ -3,8 +3,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PathPolicy } from './paths';
+import { tally } from '../../e2e/faults/report';
+
+// Each check here is a case of the fault suite's 'safe by default' part (npm run test:faults).
+afterEach(() => tally('safe-by-default', { cases: 1 }));
 
 const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-paths-')));
 const allowed = path.join(base, 'allowed');

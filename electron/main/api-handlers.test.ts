@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../core/api/schemas';
 import { RunLog } from '../../core/runlog/run-log';
 import type { Endpoint } from '../../core/compute/protocol';
@@ -11,6 +11,10 @@ import { PathPolicy } from '../../core/service/paths';
 import { createService } from '../../core/service/service';
 import { openWorkspace } from '../../core/workspace';
 import { desktopRequest, dispatchFromPage, droppedFolders, parseDroppedPaths } from './api-handlers';
+import { tally } from '../../e2e/faults/report';
+
+// Each check here is a case of the fault suite's 'safe by default' part (npm run test:faults).
+afterEach(() => tally('safe-by-default', { cases: 1 }));
 
 const appUrl = 'file:///opt/workbench/out/renderer/index.html';
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-electron-'));

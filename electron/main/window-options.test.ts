@@ -1,8 +1,12 @@
 // Checks the window's security options, the content security policy and the app-page check, without starting Electron.
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { computeWindowOptions, CONTENT_SECURITY_POLICY, denyPermissions, guardContents, isAppUrl, windowOptions, type GuardedContents } from './window-options';
+import { tally } from '../../e2e/faults/report';
+
+// Each check here is a case of the fault suite's 'safe by default' part (npm run test:faults).
+afterEach(() => tally('safe-by-default', { cases: 1 }));
 
 /** Splits a policy into its directives: { 'script-src': ["'self'"], ... }. */
 function directives(policy: string): Record<string, string[]> {
