@@ -6,6 +6,7 @@ import { registerBenchCommand } from './commands/bench';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
 import { registerExportCommand } from './commands/export';
+import { registerReproduceCommand } from './commands/reproduce';
 import { registerInspectCommands } from './commands/inspect';
 import { registerServeCommand } from './commands/serve';
 import { registerTrainCommands } from './commands/train';
@@ -43,6 +44,7 @@ export async function runCli(argv: string[]): Promise<number> {
   registerDemoCommand(program, withContext, runCli);
   registerServeCommand(program, withContext);
   registerExportCommand(program, withContext);
+  registerReproduceCommand(program, withContext);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -8,7 +8,7 @@ import type { ImportReport } from '../dataset/types';
 import type { DatasetRow } from '../runlog/run-log';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
-import { DAMAGED_THUMBNAIL, jpegDataUrl, THUMBNAIL_SIZE } from './images';
+import { DAMAGED_THUMBNAIL, jpegDataUrl, THUMBNAIL_SIZE } from '../inspect/image-urls';
 
 type DatasetHandlers = Pick<Handlers, 'datasets:list' | 'datasets:get' | 'datasets:import' | 'datasets:images' | 'datasets:thumbnails'>;
 

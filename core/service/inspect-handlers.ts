@@ -9,7 +9,7 @@ import { runModelFiles } from '../workbench/run-files';
 import { runDirectory } from '../workspace';
 import { requireRun, type ServiceContext } from './context';
 import type { Handlers } from './dispatch';
-import { jpegDataUrl, pngDataUrl, THUMBNAIL_SIZE } from './images';
+import { jpegDataUrl, pngDataUrl, THUMBNAIL_SIZE } from '../inspect/image-urls';
 
 type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'confusion:get' | 'confusion:cell'>;
 

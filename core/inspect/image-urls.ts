@@ -1,4 +1,4 @@
-// Images for the UI: the cache's 256x256 RGB records as small JPEG data URLs (thumbnails, look-up queries, neighbours).
+// Images as data URLs for the UI and reports: the cache's 256x256 RGB records as JPEG (thumbnails, look-up queries, neighbours), PNGs.
 import sharp from 'sharp';
 import { CACHE_IMAGE_SIZE } from '../dataset/types';
 

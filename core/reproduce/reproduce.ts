@@ -1,0 +1,191 @@
+// `alexnet reproduce`: trains the paper's network and each of its ablations with the same seed, data and budget
+// (the full model under several seeds, for error bars), evaluates every run with the centre crop and ten crops, and
+// measures Figures 3 and 4 on the full model's runs. The report is written by report.ts.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '../backend/backend';
+import type { Dataset } from '../dataset/dataset';
+import { CACHE_IMAGE_SIZE } from '../dataset/types';
+import { evaluate, type CropMode } from '../evaluate/evaluate';
+import { readFeatureStore } from '../inspect/feature-store';
+import { nearestNeighboursTf } from '../inspect/neighbours';
+import type { Preset } from '../model/config';
+import type { RunLog } from '../runlog/run-log';
+import { downscale } from '../train/augment';
+import type { TrainEvent } from '../train/events';
+import type { RecipeName } from '../train/recipe';
+import { featuresFile } from '../workbench/lookup';
+import { loadRun } from '../workbench/run-files';
+import { startTraining } from '../workbench/training';
+import { codeVersion } from '../workbench/version';
+import { runDirectory, type Workspace } from '../workspace';
+import { precisionAtK, towerHistory, type TowerHistory } from './measures';
+import { ABLATION_VARIANTS, FULL_MODEL, type Variant } from './variants';
+
+/** Side of the images raw-pixel retrieval compares (the 256x256 cache averaged in 4x4 blocks: 12,288 values). */
+export const PIXEL_SIDE = 64;
+
+export interface ReproduceOptions {
+  dataset: Dataset;
+  preset: Preset;
+  recipe: RecipeName;
+  epochs?: number;
+  batchSize?: number;
+  /** The full model trains once per seed; each ablation with the first. At least one. */
+  seeds: number[];
+  /** Retrieval depths for Figure 4. Default 1 and 5. */
+  ks?: number[];
+  /** Called as each run starts, and with its training events. */
+  onRun?: (variant: Variant, seed: number, runId: string) => void;
+  onEvent?: (event: TrainEvent) => void;
+}
+
+export interface Errors {
+  top1: number;
+  top5: number;
+}
+
+export interface RunResult {
+  runId: string;
+  seed: number;
+  crops: Record<CropMode, Errors>;
+}
+
+export interface Retrieval {
+  runId: string;
+  seed: number;
+  ks: number[];
+  /** precision@k of fc7 neighbours and of raw-pixel neighbours, one per k. */
+  fc7: number[];
+  pixels: number[];
+  /** A few test queries with their six nearest training images each way (positions in the splits). */
+  examples: { query: number; byFeatures: number[]; byPixels: number[] }[];
+}
+
+export interface Reproduction {
+  date: string;
+  codeVersion: string;
+  backend: string;
+  device: string;
+  preset: Preset;
+  recipe: RecipeName;
+  epochs: number;
+  batchSize: number;
+  dataset: { id: string; name: string; labels: string[]; train: number; test: number };
+  variants: { variant: Variant; runs: RunResult[] }[];
+  /** Figure 3 for each run of the full model. */
+  towers: { runId: string; seed: number; history: TowerHistory }[];
+  /** Figure 4 for each run of the full model. */
+  retrieval: Retrieval[];
+}
+
+async function evaluateRun(log: RunLog, runId: string): Promise<Record<CropMode, Errors>> {
+  const loaded = loadRun(log, runId);
+  try {
+    const test = loaded.dataset.entries('test');
+    const out = {} as Record<CropMode, Errors>;
+    for (const crops of ['centre', 'ten'] as const) {
+      const result = await evaluate(loaded.model, loaded.source, test, loaded.transform, { crops });
+      const checkpoint = log.checkpoints(runId).find((c) => c.path === loaded.checkpoint);
+      log.addEvaluation({ runId, checkpointId: checkpoint?.id ?? null, split: 'test', crops, top1Error: result.top1Error, top5Error: result.top5Error, loss: result.loss, perClassAccuracy: result.perClassAccuracy, confusion: result.confusion });
+      out[crops] = { top1: result.top1Error, top5: result.top5Error };
+    }
+    return out;
+  } finally {
+    loaded.dispose();
+  }
+}
+
+/** Figure 4 on one run: fc7 features (stored for training, computed for test) against 64x64 raw pixels. */
+async function retrieval(workspace: Workspace, log: RunLog, runId: string, seed: number, ks: number[]): Promise<Retrieval> {
+  const loaded = loadRun(log, runId);
+  try {
+    const { dataset } = loaded;
+    const train = dataset.entries('train');
+    const test = dataset.entries('test');
+    const store = readFeatureStore(featuresFile(runDirectory(workspace, runId)));
+    const trainLabels = store.records.map((r) => train[r]!.label);
+    const width = store.dimension;
+    const testFeatures = new Float32Array(test.length * width);
+    await evaluate(loaded.model, loaded.source, test, loaded.transform, { onFeatures: (first, batch) => testFeatures.set(batch, first * width) });
+    const testLabels = test.map((e) => e.label);
+    const pixels = (entries: typeof train, records: number[]) => {
+      const side = PIXEL_SIDE * PIXEL_SIDE * 3;
+      const out = new Float32Array(records.length * side);
+      records.forEach((r, i) => out.set(downscale(dataset.readRecord(entries[r]!.record), CACHE_IMAGE_SIZE, CACHE_IMAGE_SIZE / PIXEL_SIDE), i * side));
+      return out;
+    };
+    const testPositions = test.map((_, i) => i);
+    const trainPixels = pixels(train, store.records);
+    const testPixels = pixels(test, testPositions);
+    const fc7 = await precisionAtK(testFeatures, testLabels, store.features, trainLabels, width, ks);
+    const raw = await precisionAtK(testPixels, testLabels, trainPixels, trainLabels, PIXEL_SIDE * PIXEL_SIDE * 3, ks);
+    // One example query per class (up to four), with its six nearest each way.
+    const examples: Retrieval['examples'] = [];
+    for (const label of [...new Set(testLabels)].slice(0, 4)) {
+      const q = testLabels.indexOf(label);
+      const byFeatures = (await nearestNeighboursTf(tf, testFeatures.subarray(q * width, (q + 1) * width), store.features, width, 6))[0]!.map((n) => store.records[n.index]!);
+      const side = PIXEL_SIDE * PIXEL_SIDE * 3;
+      const byPixels = (await nearestNeighboursTf(tf, testPixels.subarray(q * side, (q + 1) * side), trainPixels, side, 6))[0]!.map((n) => store.records[n.index]!);
+      examples.push({ query: q, byFeatures, byPixels });
+    }
+    return { runId, seed, ks, fc7, pixels: raw, examples };
+  } finally {
+    loaded.dispose();
+  }
+}
+
+export async function reproduce(workspace: Workspace, log: RunLog, backend: BackendInfo, options: ReproduceOptions): Promise<Reproduction> {
+  const { dataset, seeds } = options;
+  if (seeds.length === 0) throw new Error('Reproduction needs at least one seed.');
+  if (dataset.entries('test').length === 0) throw new Error(`Dataset '${dataset.manifest.name}' has no test images: every variant is compared on the test split.`);
+  const ks = options.ks ?? [1, 5];
+  const plan: { variant: Variant; seed: number }[] = [...seeds.map((seed) => ({ variant: FULL_MODEL, seed })), ...ABLATION_VARIANTS.map((variant) => ({ variant, seed: seeds[0]! }))];
+  const results = new Map<string, RunResult[]>();
+  const towers: Reproduction['towers'] = [];
+  const retrievals: Retrieval[] = [];
+  let epochs = 0;
+  let batchSize = 0;
+  for (const { variant, seed } of plan) {
+    const session = startTraining(
+      workspace,
+      log,
+      backend,
+      {
+        dataset,
+        preset: options.preset,
+        recipe: options.recipe,
+        overrides: { ...(options.epochs !== undefined ? { epochs: options.epochs } : {}), ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}) },
+        ablations: variant.ablations,
+        seed,
+        name: `reproduce: ${variant.label}, seed ${seed}`,
+      },
+      options.onEvent,
+    );
+    options.onRun?.(variant, seed, session.runId);
+    const outcome = await session.done;
+    if (outcome.outcome !== 'completed') throw new Error(`The run of '${variant.label}' (seed ${seed}) ended ${outcome.outcome}: ${outcome.message}`);
+    const config = log.getRun(session.runId)!.config as { recipe: { epochs: number; batchSize: number } };
+    epochs = config.recipe.epochs;
+    batchSize = config.recipe.batchSize;
+    const crops = await evaluateRun(log, session.runId);
+    results.set(variant.id, [...(results.get(variant.id) ?? []), { runId: session.runId, seed, crops }]);
+    if (variant === FULL_MODEL) {
+      towers.push({ runId: session.runId, seed, history: towerHistory(log.kernelSnapshots(session.runId)) });
+      retrievals.push(await retrieval(workspace, log, session.runId, seed, ks));
+    }
+  }
+  return {
+    date: new Date().toISOString(),
+    codeVersion: codeVersion(),
+    backend: backend.name,
+    device: backend.device,
+    preset: options.preset,
+    recipe: options.recipe,
+    epochs,
+    batchSize,
+    dataset: { id: dataset.manifest.id, name: dataset.manifest.name, labels: dataset.labels, train: dataset.entries('train').length, test: dataset.entries('test').length },
+    variants: [FULL_MODEL, ...ABLATION_VARIANTS].map((variant) => ({ variant, runs: results.get(variant.id) ?? [] })),
+    towers,
+    retrieval: retrievals,
+  };
+}

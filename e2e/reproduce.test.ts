@@ -1,0 +1,137 @@
+// `alexnet reproduce` end to end on real photos (the quick preset, one epoch: a smoke test of the machinery, not a
+// reproduction): every variant trained with its switch, both crop modes evaluated, and Figures 3 and 4 checked
+// against independent computations from the runs' own files (float64 brute force, the checkpoints' weights).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../core/backend/backend';
+import { CACHE_IMAGE_SIZE } from '../core/dataset/types';
+import { readFeatureStore } from '../core/inspect/feature-store';
+import { kernelScores, type KernelShape } from '../core/inspect/kernels';
+import { nearestNeighbours } from '../core/inspect/neighbours';
+import { PIXEL_SIDE, type Reproduction } from '../core/reproduce/reproduce';
+import { RunLog } from '../core/runlog/run-log';
+import { downscale } from '../core/train/augment';
+import { readCheckpoint } from '../core/train/checkpoint';
+import { datasetPixels, features, featuresFile } from '../core/workbench/lookup';
+import { loadRun } from '../core/workbench/run-files';
+import { newestReadableCheckpoint } from '../core/workbench/training';
+import { openWorkspace, runDirectory } from '../core/workspace';
+import { smallDataset, tempHome } from './fixtures';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'alexnet.js');
+let home: string;
+let result: Reproduction;
+let files: { markdown: string; html: string };
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+  home = tempHome();
+  const folder = smallDataset(3, 4, 2);
+  const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'cpu', '--json', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'], { encoding: 'utf8', timeout: 600_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { markdown: string; html: string; result: Reproduction };
+  ({ result } = out);
+  files = { markdown: out.markdown, html: out.html };
+});
+
+describe('alexnet reproduce', () => {
+  it('trains the full model under each seed and every ablation under the first, with its switch on', () => {
+    expect(result.variants.map((v) => [v.variant.id, v.runs.map((r) => r.seed)])).toEqual([
+      ['full', [0, 1]],
+      ['one-tower', [0]],
+      ['no-lrn', [0]],
+      ['non-overlapping-pooling', [0]],
+      ['no-dropout', [0]],
+      ['no-pca-noise', [0]],
+    ]);
+    const log = RunLog.open(path.join(home, 'runlog.sqlite'), { readonly: true });
+    try {
+      const config = (id: string) => log.getRun(result.variants.find((v) => v.variant.id === id)!.runs[0]!.runId)!.config as { model: { towers: number; lrn: boolean; overlappingPooling: boolean; dropout: boolean }; recipe: { pcaNoise: boolean; epochs: number } };
+      expect(config('full').model).toMatchObject({ towers: 2, lrn: true, overlappingPooling: true, dropout: true });
+      expect(config('one-tower').model.towers).toBe(1);
+      expect(config('no-lrn').model.lrn).toBe(false);
+      expect(config('non-overlapping-pooling').model.overlappingPooling).toBe(false);
+      expect(config('no-dropout').model.dropout).toBe(false);
+      expect(config('no-pca-noise').recipe.pcaNoise).toBe(false);
+      // Each run's figures are its evaluations in the run log, whose confusion matrices give the same top-1.
+      for (const { runs } of result.variants) {
+        for (const r of runs) {
+          const evaluations = log.evaluations(r.runId);
+          for (const crops of ['centre', 'ten'] as const) {
+            const row = evaluations.find((e) => e.crops === crops)!;
+            const correct = row.confusion.reduce((s, line, i) => s + line[i]!, 0);
+            const count = row.confusion.flat().reduce((a, b) => a + b, 0);
+            expect(r.crops[crops].top1).toBeCloseTo(1 - correct / count, 12);
+            expect(r.crops[crops].top5).toBe(0); // 3 classes: the true class is always among the top five
+          }
+        }
+      }
+    } finally {
+      log.close();
+    }
+  });
+
+  it("measures Figure 3 from each full run's conv1, as its checkpoint holds it", () => {
+    const log = RunLog.open(path.join(home, 'runlog.sqlite'), { readonly: true });
+    try {
+      for (const t of result.towers) {
+        expect(t.history.epochs).toEqual([1]);
+        const weights = readCheckpoint(newestReadableCheckpoint(log, t.runId)!).weights;
+        ['a', 'b'].forEach((tower, i) => {
+          const w = weights.get(`conv1/${tower}/kernel`)!;
+          const scores = kernelScores(w, [11, 11, 3, w.length / 363] as KernelShape);
+          expect(t.history.towers[i]![0]).toBeCloseTo(scores.reduce((a, b) => a + b) / scores.length, 12);
+        });
+      }
+    } finally {
+      log.close();
+    }
+  });
+
+  it('measures Figure 4 as a float64 brute force over the same images finds it', async () => {
+    const workspace = openWorkspace(home);
+    const log = RunLog.open(workspace.database, { readonly: true });
+    const r = result.retrieval[0]!;
+    const loaded = loadRun(log, r.runId);
+    try {
+      const train = loaded.dataset.entries('train');
+      const test = loaded.dataset.entries('test');
+      const store = readFeatureStore(featuresFile(runDirectory(workspace, r.runId)));
+      const trainLabels = store.records.map((i) => train[i]!.label);
+      const queries = new Float32Array(test.length * store.dimension);
+      for (let i = 0; i < test.length; i++) queries.set(await features(loaded, datasetPixels(loaded, 'test', i)), i * store.dimension);
+      const side = PIXEL_SIDE * PIXEL_SIDE * 3;
+      const shrink = (pixels: Uint8Array) => downscale(pixels, CACHE_IMAGE_SIZE, CACHE_IMAGE_SIZE / PIXEL_SIDE);
+      const trainPixels = new Float32Array(store.records.length * side);
+      store.records.forEach((i, j) => trainPixels.set(shrink(datasetPixels(loaded, 'train', i)), j * side));
+      const testPixels = new Float32Array(test.length * side);
+      test.forEach((_, i) => testPixels.set(shrink(datasetPixels(loaded, 'test', i)), i * side));
+      const precision = (found: { index: number }[][], k: number) => found.reduce((s, list, q) => s + list.slice(0, k).filter((n) => trainLabels[n.index] === test[q]!.label).length / k, 0) / found.length;
+      const byFeatures = nearestNeighbours(queries, store.features, store.dimension, 5);
+      const byPixels = nearestNeighbours(testPixels, trainPixels, side, 5);
+      expect(r.ks).toEqual([1, 5]);
+      r.ks.forEach((k, i) => {
+        expect(r.fc7[i]).toBeCloseTo(precision(byFeatures, k), 10);
+        expect(r.pixels[i]).toBeCloseTo(precision(byPixels, k), 10);
+      });
+    } finally {
+      loaded.dispose();
+      log.close();
+    }
+  });
+
+  it('writes a Markdown summary and a self-contained HTML report', () => {
+    const markdown = fs.readFileSync(files.markdown, 'utf8');
+    for (const v of result.variants) expect(markdown).toContain(`| ${v.variant.label} | ${v.variant.section} |`);
+    expect(markdown).toContain("NOT the paper's model");
+    expect(markdown).toContain('LRN lowers top-1 by 1.4 and top-5 by 1.2 points');
+    expect(markdown).toMatch(/Random neighbours would score 0\.333/);
+    const html = fs.readFileSync(files.html, 'utf8');
+    expect(html).toContain("default-src 'none'");
+    expect(html.match(/alt="conv1 kernels of tower [ab]"/g)).toHaveLength(2);
+    expect(html.match(/class="example"/g)?.length).toBe(3); // one query per class
+    expect(html).not.toMatch(/<script|src="http/);
+  });
+});
