@@ -8,7 +8,7 @@ import type { Dataset } from '../dataset/dataset';
 import { jpegDataUrl, pngDataUrl } from '../inspect/image-urls';
 import { kernelGridPng, type KernelShape } from '../inspect/kernels';
 import type { RunLog } from '../runlog/run-log';
-import type { Errors, Reproduction, RunResult } from './reproduce';
+import type { Reproduction, RunResult } from './reproduce';
 import type { Variant } from './variants';
 
 const points = (x: number) => (x * 100).toFixed(1);
