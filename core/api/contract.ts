@@ -68,7 +68,15 @@ export interface ImportReportInfo {
   duplicates: string[][];
   leakage: [string, string][];
   seconds: number;
+  /**
+   * How many of each there are: the lists above hold at most REPORT_LIST_LIMIT entries each (a folder of copies can
+   * make hundreds of thousands of leakage pairs), the page shows these totals.
+   */
+  totals: { skipped: number; conversions: number; duplicates: number; leakage: number };
 }
+
+/** The most entries of each import-report list that the host sends to the page. */
+export const REPORT_LIST_LIMIT = 2000;
 
 export interface DatasetDetail extends DatasetSummary {
   labels: string[];

@@ -1,6 +1,6 @@
 // The dataset channels: list, detail with the import report, import jobs with progress, pages of images, thumbnails.
 import { randomUUID } from 'node:crypto';
-import { ApiError, serializeError, type DatasetDetail, type DatasetSummary, type ImageItem, type ImportReportInfo, type SkippedFileInfo } from '../api/contract';
+import { ApiError, REPORT_LIST_LIMIT, serializeError, type DatasetDetail, type DatasetSummary, type ImageItem, type ImportReportInfo, type SkippedFileInfo } from '../api/contract';
 import { DamagedRecordError } from '../dataset/damaged-record';
 import { importDataset } from '../dataset/import';
 import { systemFailure } from '../system-errors';
@@ -25,18 +25,20 @@ function summary(row: DatasetRow): DatasetSummary {
 }
 
 function reportInfo(report: ImportReport): ImportReportInfo {
+  const first = <T>(list: T[]) => list.slice(0, REPORT_LIST_LIMIT);
   return {
     source: report.source,
     split: report.split,
     imported: report.imported,
     decoded: report.decoded,
     reused: report.reused,
-    skipped: report.skipped,
-    conversions: report.conversions,
+    skipped: first(report.skipped),
+    conversions: first(report.conversions),
     emptyClasses: report.emptyClasses,
-    duplicates: report.duplicates,
-    leakage: report.leakage,
+    duplicates: first(report.duplicates),
+    leakage: first(report.leakage),
     seconds: report.seconds,
+    totals: { skipped: report.skipped.length, conversions: report.conversions.length, duplicates: report.duplicates.length, leakage: report.leakage.length },
   };
 }
 

@@ -107,6 +107,7 @@ describe('the workbench service', () => {
     const detail = await handlers['datasets:get']({ datasetId });
     expect(detail.counts.map((c) => [c.train, c.test])).toEqual([[8, 3], [8, 3], [8, 3]]);
     expect(detail.report.split).toEqual({ kind: 'folders' });
+    expect(detail.report.totals).toMatchObject({ skipped: 0, duplicates: 0, leakage: 0 });
     const page = await handlers['datasets:images']({ datasetId, label: 1, split: 'train', offset: 2, limit: 4 });
     expect(page.total).toBe(8);
     expect(page.items.map((i) => [i.split, i.index, i.label])).toEqual([['train', 10, 1], ['train', 11, 1], ['train', 12, 1], ['train', 13, 1]]);

@@ -14,8 +14,11 @@ export interface Tally {
   lost: number;
 }
 
-/** Where tallies are written; one JSON file per suite. */
-export const TALLY_DIR = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'faults');
+/**
+ * Where this test run's tallies are written, one JSON file per suite: a folder per run (the global setup names it in
+ * ALEXNET_TALLY_RUN, which the test processes inherit), so that two runs at once do not mix their counts.
+ */
+export const TALLY_DIR = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'faults', process.env.ALEXNET_TALLY_RUN ?? 'default');
 
 /** Whether the full fault suite runs (`npm run test:faults`) or the seeded subset that `npm test` runs. */
 export const FULL = process.env.ALEXNET_FAULTS === 'full';

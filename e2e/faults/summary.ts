@@ -1,12 +1,12 @@
-// Vitest's global setup for the fault suite: clears the tallies before the tests, prints their sum after them.
-import fs from 'node:fs';
-import { FULL, readTallies, TALLY_DIR } from './report';
+// Vitest's global setup for the fault suite: names this run's tally folder before the tests, prints the sum after.
 
-export function setup(): void {
-  fs.rmSync(TALLY_DIR, { recursive: true, force: true });
+export async function setup(): Promise<void> {
+  process.env.ALEXNET_TALLY_RUN = `run-${process.pid}-${Date.now()}`;
 }
 
-export function teardown(): void {
+export async function teardown(): Promise<void> {
+  // Imported here, after setup named this run's folder.
+  const { FULL, readTallies } = await import('./report');
   const { suites, total } = readTallies();
   if (Object.keys(suites).length === 0) return; // no fault test ran
   const lines = Object.entries(suites).map(([name, t]) => `  ${name.padEnd(22)} ${String(t.cases).padStart(6)} ${String(t.faults).padStart(7)} ${String(t.resumed).padStart(8)} ${String(t.lost).padStart(5)}`);
