@@ -128,15 +128,16 @@ export async function decodeImageBytes(bytes: Uint8Array, name: string): Promise
   } catch (error) {
     if (error instanceof DecodeError) throw error;
     const message = (error as Error).message;
-    // With several decodes in flight a failure sometimes arrives without libvips's text (sharp then says 'Unknown
-    // error', seen on a truncated PNG): then say what the bytes are, so that the report still gives a reason.
-    const reason = message.trim() === '' || message === 'Unknown error' ? `${describeBytes(bytes)} (the decoder gave no detail)` : message;
+    // libvips keeps its error text in one buffer for all threads: with several decodes in flight a failure can arrive
+    // with no text ('Unknown error'), or with other files' lines mixed in (a JPEG's complaint for a cut-off PNG, seen
+    // here). Keep this file's own lines; with none left, say what these bytes are, so the report gives its reason.
+    const reason = ownLines(message, bytes) ?? `${describeBytes(bytes)} (the decoder gave no detail of its own)`;
     throw new DecodeError('undecodable', name, `cannot be decoded: ${reason}`);
   }
 }
 
-/** What a file's first bytes say it is, for a decode failure without a message. */
-function describeBytes(bytes: Uint8Array): string {
+/** The format a file's first bytes name, or undefined. */
+function sniffFormat(bytes: Uint8Array): string | undefined {
   const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
   const formats: [string, boolean][] = [
     ['PNG', bytes[0] === 0x89 && ascii(1, 4) === 'PNG'],
@@ -146,8 +147,24 @@ function describeBytes(bytes: Uint8Array): string {
     ['TIFF', ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*'],
     ['AVIF or HEIF', ascii(4, 8) === 'ftyp'],
   ];
-  const format = formats.find(([, matches]) => matches)?.[0];
+  return formats.find(([, matches]) => matches)?.[0];
+}
+
+/** What a file's first bytes say it is, for a decode failure without a message of its own. */
+function describeBytes(bytes: Uint8Array): string {
+  const format = sniffFormat(bytes);
   return format ? `${format} data that is damaged or cut short` : 'not data of any image format this app reads';
+}
+
+/** libvips's loaders by the format they read, as they name themselves in errors. */
+const LOADER_NAMES: Record<string, RegExp> = { PNG: /vipspng|libpng|\bpng\b/i, JPEG: /vipsjpeg|jpeg/i, GIF: /\bgif/i, WebP: /webp/i, TIFF: /tiff/i };
+
+/** The lines of a decoder's message that can be this file's (none naming another format's loader), or undefined. */
+function ownLines(message: string, bytes: Uint8Array): string | undefined {
+  const format = sniffFormat(bytes);
+  const other = (line: string) => format !== undefined && Object.entries(LOADER_NAMES).some(([name, pattern]) => name !== format && pattern.test(line) && !(LOADER_NAMES[format]?.test(line) ?? false));
+  const lines = [...new Set(message.split('\n').map((l) => l.trim()))].filter((l) => l !== '' && l !== 'Unknown error' && !other(l));
+  return lines.length > 0 ? lines.join('; ') : undefined;
 }
 
 /** Reads a whole file; DecodeError('unreadable') when it cannot be read, ('empty-file') when it has no bytes. */

@@ -20,7 +20,8 @@ const EPOCHS = FULL ? 100 : 5;
 v8.setFlagsFromString('--expose_gc');
 const collectGarbage = vm.runInNewContext('gc') as () => void;
 
-it(`trains ${EPOCHS * STEPS_PER_EPOCH} steps with the tensor count and the heap flat, and a small run log`, async () => {
+// 3,000 steps take about 10 minutes on two cores (more while another suite trains beside it).
+it(`trains ${EPOCHS * STEPS_PER_EPOCH} steps with the tensor count and the heap flat, and a small run log`, { timeout: 45 * 60_000 }, async () => {
   const backend = await selectBackend('cpu');
   const workspace = openWorkspace(tempHome());
   const log = RunLog.open(workspace.database);
