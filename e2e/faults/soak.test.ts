@@ -55,6 +55,6 @@ it(`trains ${EPOCHS * STEPS_PER_EPOCH} steps with the tensor count and the heap 
   log.close();
   const bytes = fs.statSync(workspace.database).size + (fs.existsSync(`${workspace.database}-wal`) ? fs.statSync(`${workspace.database}-wal`).size : 0);
   expect(bytes).toBeLessThan(8 * 1024 * 1024);
-  if (process.env.ALEXNET_FAULTS_VERBOSE) console.log(JSON.stringify({ steps, tensors: tensors[1], heapMiB: [early / 2 ** 20, late / 2 ** 20], runLogKiB: bytes / 1024 }));
+  console.log(`soak: ${steps} steps, ${tensors[1]} live tensors after each, heap ${(early / 2 ** 20).toFixed(1)} -> ${(late / 2 ** 20).toFixed(1)} MiB, run log ${(bytes / 1024).toFixed(0)} KiB`);
   tally('soak', { cases: steps });
 });
