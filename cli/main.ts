@@ -10,8 +10,20 @@ import { registerReproduceCommand } from './commands/reproduce';
 import { registerInspectCommands } from './commands/inspect';
 import { registerServeCommand } from './commands/serve';
 import { registerTrainCommands } from './commands/train';
-import { openContext, type Context, type GlobalOptions } from './context';
+import { openContext, type Context, type GlobalOptions, type WithContext } from './context';
 import { choiceOption, CliError, EXIT, folderOption } from './errors';
+
+/** Every command of the CLI, on `program` (the tests build the same tree to read its options). */
+export function registerCommands(program: Command, withContext: WithContext, run: (argv: string[]) => Promise<number>): void {
+  registerDataCommands(program, withContext);
+  registerTrainCommands(program, withContext);
+  registerInspectCommands(program, withContext);
+  registerBenchCommand(program, withContext);
+  registerDemoCommand(program, withContext, run);
+  registerServeCommand(program, withContext);
+  registerExportCommand(program, withContext);
+  registerReproduceCommand(program, withContext);
+}
 
 /** Runs the CLI on argv (without 'node alexnet') and returns the exit code; never calls process.exit. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -37,14 +49,7 @@ export async function runCli(argv: string[]): Promise<number> {
       }
     };
 
-  registerDataCommands(program, withContext);
-  registerTrainCommands(program, withContext);
-  registerInspectCommands(program, withContext);
-  registerBenchCommand(program, withContext);
-  registerDemoCommand(program, withContext, runCli);
-  registerServeCommand(program, withContext);
-  registerExportCommand(program, withContext);
-  registerReproduceCommand(program, withContext);
+  registerCommands(program, withContext, runCli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -3,24 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDataset, type Dataset } from '../core/dataset/dataset';
 import { importDataset } from '../core/dataset/import';
+import { recordDataset } from '../core/workbench/record-dataset';
 import type { DatasetRow, RunRow } from '../core/runlog/run-log';
 import type { Context } from './context';
 import { notFound } from './errors';
 import { progressLine } from './progress';
 
-/** Records an imported dataset in the run log. */
-export function recordDataset(context: Context, dataset: Dataset): void {
-  const m = dataset.manifest;
-  context.log.upsertDataset({
-    id: m.id,
-    name: m.name,
-    source: m.source,
-    dir: dataset.dir,
-    labels: m.labels,
-    counts: m.report.counts,
-    report: m.report,
-  });
-}
 
 /** Imports a folder with a progress line; the dataset is recorded in the run log. */
 export async function importWithProgress(
@@ -37,7 +25,7 @@ export async function importWithProgress(
   });
   const r = dataset.manifest.report;
   progress.done(`${r.imported} images (${r.decoded} decoded, ${r.reused} unchanged), ${r.skipped.length} skipped, in ${r.seconds.toFixed(1)} s`);
-  recordDataset(context, dataset);
+  recordDataset(context.log, dataset);
   return dataset;
 }
 

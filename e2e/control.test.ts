@@ -11,6 +11,7 @@ import type { TrainEvent } from '../core/train/events';
 import { startTraining } from '../core/workbench/training';
 import { openWorkspace, type Workspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
+import { recordDataset } from '../core/workbench/record-dataset';
 
 describe('run control on the CPU backend', () => {
   let backend: BackendInfo;
@@ -23,8 +24,7 @@ describe('run control on the CPU backend', () => {
     workspace = openWorkspace(tempHome());
     log = RunLog.open(workspace.database);
     dataset = await importDataset(smallDataset(2, 4, 1), workspace.datasets);
-    const m = dataset.manifest;
-    log.upsertDataset({ id: m.id, name: m.name, source: m.source, dir: dataset.dir, labels: m.labels, counts: m.report.counts, report: m.report });
+      recordDataset(log, dataset);
   });
 
   afterAll(() => {

@@ -14,6 +14,7 @@ import { resumeTraining, startTraining, type TrainingRequest } from '../core/wor
 import { featuresFile, neighbours, predict } from '../core/workbench/lookup';
 import { openWorkspace, runDirectory, type Workspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
+import { recordDataset } from '../core/workbench/record-dataset';
 
 for (const backendName of ['cpu', 'webgpu'] as const) {
   describe(`engine end to end on ${backendName}`, () => {
@@ -32,7 +33,7 @@ for (const backendName of ['cpu', 'webgpu'] as const) {
       log = RunLog.open(workspace.database);
       // 3 classes x 6 training photos, 2 test photos each: 18 training images, batch 6, 3 steps per epoch.
       dataset = await importDataset(smallDataset(3, 6, 2), workspace.datasets);
-      log.upsertDataset({ id: dataset.manifest.id, name: dataset.manifest.name, source: dataset.manifest.source, dir: dataset.dir, labels: dataset.manifest.labels, counts: dataset.manifest.report.counts, report: dataset.manifest.report });
+      recordDataset(log, dataset);
     });
 
     afterAll(() => {

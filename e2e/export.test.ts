@@ -17,6 +17,7 @@ import { loadRun, type LoadedRun } from '../core/workbench/run-files';
 import { startTraining } from '../core/workbench/training';
 import { openWorkspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
+import { recordDataset } from '../core/workbench/record-dataset';
 
 let loaded: LoadedRun;
 let files: ExportedFiles;
@@ -28,8 +29,7 @@ beforeAll(async () => {
   const workspace = openWorkspace(tempHome());
   const log = RunLog.open(workspace.database);
   const dataset = await importDataset(smallDataset(6, 4, 2), workspace.datasets);
-  const m = dataset.manifest;
-  log.upsertDataset({ id: m.id, name: m.name, source: m.source, dir: dataset.dir, labels: m.labels, counts: m.report.counts, report: m.report });
+  recordDataset(log, dataset);
   const session = startTraining(workspace, log, backend, { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: 2, batchSize: 8 }, seed: 4 });
   expect((await session.done).outcome).toBe('completed');
   loaded = loadRun(log, session.runId);

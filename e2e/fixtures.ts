@@ -1,8 +1,14 @@
-// Small real datasets for end-to-end tests, copied from the embedded demo photographs (Caltech 101, CC BY 4.0).
+// Small real datasets for end-to-end tests, copied from the embedded demo photographs (Caltech 101, CC BY 4.0), and a
+// workbench service that never computes, for the tests of requests.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Endpoint } from '../core/compute/protocol';
+import { RunLog } from '../core/runlog/run-log';
+import { PathPolicy } from '../core/service/paths';
+import { createService, type Service } from '../core/service/service';
+import { openWorkspace } from '../core/workspace';
 
 export const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'resources', 'demo-dataset');
 
@@ -23,4 +29,25 @@ export function smallDataset(classes: number, train: number, test: number): stri
 
 export function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-e2e-home-'));
+}
+
+/**
+ * A workbench service on a fresh workspace whose compute side, if anything ever asks for it, fails: for tests of
+ * requests that must be answered (or refused) without computing. `roots` are the folders its path policy allows.
+ */
+export function serviceWithoutCompute(roots: string[], options: { home?: string; host?: 'browser' | 'electron'; version?: string; electron?: string | null } = {}): Service {
+  const workspace = openWorkspace(options.home ?? tempHome());
+  return createService({
+    workspace,
+    log: RunLog.open(workspace.database),
+    host: options.host ?? 'browser',
+    version: options.version ?? 'test',
+    electron: options.electron ?? null,
+    backend: 'cpu',
+    compute: (): Endpoint => {
+      throw new Error('this test must not reach a compute side');
+    },
+    paths: new PathPolicy(roots),
+    demoDataset: null,
+  });
 }

@@ -8,12 +8,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CONTENT_SECURITY_POLICY, TOKEN_REFUSED_CLOSE_CODE, type SocketMessage } from '../core/api/contract';
-import type { Endpoint } from '../core/compute/protocol';
-import { RunLog } from '../core/runlog/run-log';
-import { PathPolicy } from '../core/service/paths';
-import { createService, type Service } from '../core/service/service';
-import { openWorkspace } from '../core/workspace';
-import { smallDataset } from '../e2e/fixtures';
+import type { Service } from '../core/service/service';
+import { serviceWithoutCompute, smallDataset } from '../e2e/fixtures';
 import { MAX_MESSAGE_BYTES, startBrowserHost, type BrowserHost } from './browser-host';
 import { tally } from '../e2e/faults/report';
 
@@ -70,20 +66,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(pageDir, 'assets', 'app.js'), 'console.log(1);');
   fs.writeFileSync(path.join(home, 'secret.txt'), 'not for the page');
   data = smallDataset(2, 2, 1);
-  const workspace = openWorkspace(path.join(home, 'workspace'));
-  service = createService({
-    workspace,
-    log: RunLog.open(workspace.database),
-    host: 'browser',
-    version: 'test',
-    electron: null,
-    backend: 'cpu',
-    compute: (): Endpoint => {
-      throw new Error('these requests need no compute side');
-    },
-    paths: new PathPolicy([data]),
-    demoDataset: null,
-  });
+  service = serviceWithoutCompute([data], { home: path.join(home, 'workspace') });
   host = await startBrowserHost({ service, pageDir, port: 0 });
 });
 

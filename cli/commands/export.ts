@@ -14,8 +14,8 @@ export function registerExportCommand(program: Command, withContext: WithContext
     .option('--out <folder>', 'where to write (default: the run folder\'s export/)')
     .action(
       withContext(async (context: Context, reference: string, options: { out?: string }) => {
-        const run = resolveRun(context, reference);
         if (options.out !== undefined && fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw usageError(`--out '${options.out}' is a file; expected a folder.`);
+        const run = resolveRun(context, reference);
         // Loaded here: the ONNX writer (protobuf) is needed by this command only.
         const { exportRun } = await import('../../core/workbench/export-run');
         let files;

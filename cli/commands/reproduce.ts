@@ -1,10 +1,11 @@
 // `alexnet reproduce`: the paper's comparisons on the user's own dataset (every ablation, several seeds, centre and
 // ten crops, Figures 3 and 4), written as a Markdown and an HTML report.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { RECIPE_NAMES, type RecipeName } from '../../core/train/recipe';
 import type { Context, WithContext } from '../context';
-import { choiceOption, integerOption } from '../errors';
+import { choiceOption, integerOption, usageError } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset } from '../resolve';
 
@@ -21,6 +22,8 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
     .option('--out <folder>', 'where to write report.md and report.html (default: <home>/reports/<date>)')
     .action(
       withContext(async (context: Context, reference: string, options: { preset: 'paper' | 'quick'; recipe: RecipeName; epochs?: number; batchSize?: number; seeds: number; out?: string }) => {
+        // Checked first: the report is written after hours of training.
+        if (options.out !== undefined && fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw usageError(`--out '${options.out}' is a file; expected a folder for the report.`);
         const dataset = await resolveDataset(context, reference);
         const backend = await context.backend();
         const { reproduce } = await import('../../core/reproduce/reproduce');

@@ -4,6 +4,7 @@ import { ApiError, REPORT_LIST_LIMIT, serializeError, type DatasetDetail, type D
 import { DamagedRecordError } from '../dataset/damaged-record';
 import { importDataset } from '../dataset/import';
 import { systemFailure } from '../system-errors';
+import { recordDataset } from '../workbench/record-dataset';
 import type { ImportReport } from '../dataset/types';
 import type { DatasetRow } from '../runlog/run-log';
 import type { ServiceContext } from './context';
@@ -68,7 +69,7 @@ export function datasetHandlers(context: ServiceContext, onJobsChanged: () => vo
       });
       const m = dataset.manifest;
       dataset.close();
-      log.upsertDataset({ id: m.id, name: m.name, source: m.source, dir: dataset.dir, labels: m.labels, counts: m.report.counts, report: m.report });
+      recordDataset(log, dataset);
       context.forgetDataset(m.id);
       datasetId = m.id;
       skipped = m.report.skipped;

@@ -11,21 +11,14 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import type { Channel, Reply, SocketMessage } from '../../core/api/contract';
 import { CHANNELS, parseRequest, REQUEST_SCHEMAS } from '../../core/api/schemas';
-import type { Endpoint } from '../../core/compute/protocol';
 import { RunLog } from '../../core/runlog/run-log';
 import { dispatch } from '../../core/service/dispatch';
-import { PathPolicy } from '../../core/service/paths';
-import { createService, type Service } from '../../core/service/service';
+import type { Service } from '../../core/service/service';
 import { openWorkspace } from '../../core/workspace';
 import { startBrowserHost, type BrowserHost } from '../../server/browser-host';
-import { registerBenchCommand } from '../../cli/commands/bench';
-import { registerDataCommands } from '../../cli/commands/data';
-import { registerDemoCommand } from '../../cli/commands/demo';
-import { registerInspectCommands } from '../../cli/commands/inspect';
-import { PAGE_DIR, registerServeCommand } from '../../cli/commands/serve';
-import { registerTrainCommands } from '../../cli/commands/train';
-import { runCli } from '../../cli/main';
-import { smallDataset, tempHome } from '../fixtures';
+import { PAGE_DIR } from '../../cli/commands/serve';
+import { registerCommands, runCli } from '../../cli/main';
+import { serviceWithoutCompute, smallDataset, tempHome } from '../fixtures';
 import { tally } from './report';
 
 let cases = 0;
@@ -245,20 +238,7 @@ let outside: string;
 beforeAll(() => {
   data = smallDataset(2, 2, 1);
   outside = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-outside-'));
-  const workspace = openWorkspace(tempHome());
-  service = createService({
-    workspace,
-    log: RunLog.open(workspace.database),
-    host: 'browser',
-    version: 'test',
-    electron: null,
-    backend: 'cpu',
-    compute: (): Endpoint => {
-      throw new Error('bad requests never reach a handler that computes');
-    },
-    paths: new PathPolicy([data]),
-    demoDataset: null,
-  });
+  service = serviceWithoutCompute([data]);
 });
 
 afterAll(async () => {
@@ -467,6 +447,13 @@ const OPTIONS: Record<string, OptionSpec> = {
   'serve --host': { kind: 'address' },
   'serve --port': { kind: 'int', min: 0, max: 65535 },
   'serve --allow': { kind: 'existing-folder' },
+  'export --out': { kind: 'output-folder' },
+  'reproduce --preset': { kind: 'choice', choices: ['paper', 'quick'] },
+  'reproduce --recipe': { kind: 'choice', choices: ['paper', 'small-data'] },
+  'reproduce --epochs': { kind: 'int', min: 1, max: 10_000 },
+  'reproduce --batch-size': { kind: 'int', min: 1, max: 4096 },
+  'reproduce --seeds': { kind: 'int', min: 1, max: 20 },
+  'reproduce --out': { kind: 'output-folder' },
 };
 
 /** The positional arguments each command needs before its options (valid in form; the runs and datasets need not exist). */
@@ -483,18 +470,15 @@ const POSITIONALS: Record<string, string[]> = {
   bench: [],
   demo: [],
   serve: [],
+  export: ['run-x'],
+  reproduce: ['dataset-x'],
 };
 
 /** The command tree as runCli builds it (its actions are never run here). */
 function commandTree(): Command {
   const program = new Command('alexnet');
   const inert = () => async () => {};
-  registerDataCommands(program, inert);
-  registerTrainCommands(program, inert);
-  registerInspectCommands(program, inert);
-  registerBenchCommand(program, inert);
-  registerDemoCommand(program, inert, async () => 0);
-  registerServeCommand(program, inert);
+  registerCommands(program, inert, async () => 0);
   return program;
 }
 

@@ -23,6 +23,7 @@ import { openWorkspace, type Workspace } from '../../core/workspace';
 import { DEMO, smallDataset, tempHome } from '../fixtures';
 import { alexnet } from './cli-process';
 import { tally } from './report';
+import { recordDataset } from '../../core/workbench/record-dataset';
 
 const SUITE = 'environment';
 const DEMO_TEST = path.join(DEMO, 'test', 'watch');
@@ -32,8 +33,7 @@ async function workspaceWith(folder: string, home = tempHome()): Promise<{ works
   const workspace = openWorkspace(home);
   const log = RunLog.open(workspace.database);
   const dataset = await importDataset(folder, workspace.datasets);
-  const m = dataset.manifest;
-  log.upsertDataset({ id: m.id, name: m.name, source: m.source, dir: dataset.dir, labels: m.labels, counts: m.report.counts, report: m.report });
+  recordDataset(log, dataset);
   return { workspace, log, dataset };
 }
 

@@ -17,6 +17,7 @@ import { openWorkspace } from '../../core/workspace';
 import { DEMO, smallDataset, tempHome } from '../fixtures';
 import { alexnet, type Ended } from './cli-process';
 import { FULL, tally } from './report';
+import { recordDataset } from '../../core/workbench/record-dataset';
 
 /** Kills of the training loop: `npm run test:faults` does at least 50, `npm test` a seeded subset. */
 const TRAINING_KILLS = FULL ? 50 : 10;
@@ -48,7 +49,7 @@ describe('SIGKILL at random moments and at chosen points', () => {
     // 3 classes x 4 training photos, batch 4: 3 steps per epoch, so that a run makes progress between kills.
     const dataset = await importDataset(smallDataset(3, 4, 1), workspace.datasets);
     datasetId = dataset.manifest.id;
-    log.upsertDataset({ id: datasetId, name: dataset.manifest.name, source: dataset.manifest.source, dir: dataset.dir, labels: dataset.labels, counts: dataset.manifest.report.counts, report: dataset.manifest.report });
+    recordDataset(log, dataset);
     // The uninterrupted reference, in this process.
     const session = startTraining(workspace, log, await selectBackend('cpu'), { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: EPOCHS, batchSize: 4 }, seed: 5 });
     expect((await session.done).outcome).toBe('completed');

@@ -13,6 +13,7 @@ import { startTraining } from '../../core/workbench/training';
 import { openWorkspace } from '../../core/workspace';
 import { smallDataset, tempHome } from '../fixtures';
 import { FULL, tally } from './report';
+import { recordDataset } from '../../core/workbench/record-dataset';
 
 const STEPS_PER_EPOCH = 30; // 60 training photos, batch 2
 const EPOCHS = FULL ? 100 : 5;
@@ -26,8 +27,7 @@ it(`trains ${EPOCHS * STEPS_PER_EPOCH} steps with the tensor count and the heap 
   const workspace = openWorkspace(tempHome());
   const log = RunLog.open(workspace.database);
   const dataset = await importDataset(smallDataset(3, 20, 2), workspace.datasets);
-  const m = dataset.manifest;
-  log.upsertDataset({ id: m.id, name: m.name, source: m.source, dir: dataset.dir, labels: m.labels, counts: m.report.counts, report: m.report });
+  recordDataset(log, dataset);
   const tensors: number[] = [];
   const heap: { step: number; bytes: number }[] = [];
   const session = startTraining(workspace, log, backend, { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: EPOCHS, batchSize: 2 }, seed: 11 }, (event) => {
