@@ -16,13 +16,24 @@ type RunHandlers = Pick<Handlers, 'runs:list' | 'runs:get' | 'runs:delete' | 'ru
 const MAX_STEP_POINTS = 2000;
 const RESUMABLE = new Set(['stopped', 'interrupted', 'failed', 'diverged']);
 
+/**
+ * The status to show: the queue's while the run is its active job (the log says 'completed' before the features are
+ * stored); 'interrupted' for a run the log calls live in this process although no job holds it (its end could not be
+ * recorded, on a full disk say).
+ */
+export function shownStatus(run: RunRow, queue: TrainingQueue): RunRow['status'] {
+  const active = queue.activeStatus(run.id);
+  if (active) return active;
+  return (run.status === 'running' || run.status === 'paused') && run.pid === process.pid && !queue.holds(run.id) ? 'interrupted' : run.status;
+}
+
 export function runSummary(log: RunLog, run: RunRow, queue: TrainingQueue): RunSummary {
-  const canStart = run.stepsDone === 0 && (run.status === 'created' || run.status === 'stopped');
+  const status = shownStatus(run, queue);
+  const canStart = run.stepsDone === 0 && (status === 'created' || status === 'stopped');
   return {
     id: run.id,
     name: run.name,
-    // The log says 'completed' as soon as the last step is done; the run is still busy until its features are stored.
-    status: queue.activeStatus(run.id) ?? run.status,
+    status,
     statusDetail: run.statusDetail,
     preset: run.preset,
     recipe: run.recipe,
@@ -37,7 +48,7 @@ export function runSummary(log: RunLog, run: RunRow, queue: TrainingQueue): RunS
     bestTop1Error: run.bestTop1Error,
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,
-    resumable: !queue.holds(run.id) && ((RESUMABLE.has(run.status) && newestReadableCheckpoint(log, run.id) !== undefined) || canStart),
+    resumable: !queue.holds(run.id) && ((RESUMABLE.has(status) && newestReadableCheckpoint(log, run.id) !== undefined) || canStart),
   };
 }
 

@@ -5,6 +5,7 @@ import { recipe as makeRecipe, RECIPE_NAMES } from '../train/recipe';
 import { createRun, resumeJob } from '../workbench/training';
 import { requireRun, type ServiceContext } from './context';
 import type { Handlers } from './dispatch';
+import { shownStatus } from './run-handlers';
 import type { TrainingQueue } from './training-queue';
 
 type TrainHandlers = Pick<Handlers, 'train:options' | 'train:start' | 'train:resume' | 'train:control'>;
@@ -92,8 +93,11 @@ export function trainHandlers(context: ServiceContext, queue: TrainingQueue, job
       return { runId: job.runId, queued: queue.enqueue(job) };
     },
     'train:resume': async ({ runId, epochs }) => {
-      requireRun(log, runId);
+      const run = requireRun(log, runId);
       if (queue.holds(runId)) throw new ApiError('E_BUSY', `Run '${runId}' is training or queued already.`);
+      if (shownStatus(run, queue) === 'interrupted' && run.status !== 'interrupted') {
+        log.updateRun(runId, { status: 'interrupted', statusDetail: 'It stopped without its end being recorded (the run log could not be written); it resumes from its last checkpoint.', pid: null });
+      }
       const backend = await compute.backend();
       let job;
       try {

@@ -21,9 +21,13 @@ import { readCheckpoint } from '../../core/train/checkpoint';
 import { newestReadableCheckpoint, resumeTraining, startTraining, type TrainingRequest } from '../../core/workbench/training';
 import { openWorkspace, type Workspace } from '../../core/workspace';
 import { DEMO, smallDataset, tempHome } from '../fixtures';
+import type { HostEvent } from '../../core/api/contract';
+import { forkCompute } from '../../core/compute/node-compute';
+import { PathPolicy } from '../../core/service/paths';
+import { createService } from '../../core/service/service';
+import { recordDataset } from '../../core/workbench/record-dataset';
 import { alexnet } from './cli-process';
 import { tally } from './report';
-import { recordDataset } from '../../core/workbench/record-dataset';
 
 const SUITE = 'environment';
 const DEMO_TEST = path.join(DEMO, 'test', 'watch');
@@ -303,6 +307,57 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
     expect(after.getRun(run.id)!.status).toBe('completed');
     expect(after.stepMetrics(run.id).map((s) => s.loss)).toEqual(reference);
     after.close();
+    tally(SUITE, { cases: 1, faults: 1, resumed: 1 });
+  });
+
+  it('in the app, stops the run with a clear message when neither the run log nor a checkpoint can be written; the host goes on and the run resumes', async (context) => {
+    if (!mount) return context.skip(why);
+    const workspace = openWorkspace(path.join(mount, 'app-home'));
+    const events: HostEvent[] = [];
+    const service = createService({
+      workspace,
+      log: RunLog.open(workspace.database),
+      host: 'browser',
+      version: 'test',
+      electron: null,
+      backend: 'cpu',
+      compute: forkCompute,
+      paths: new PathPolicy([path.dirname(folder)]),
+      demoDataset: null,
+    });
+    service.subscribe((e) => events.push(e));
+    const waitFor = async (match: (e: HostEvent) => boolean) => {
+      for (let waited = 0; !events.some(match); waited += 20) {
+        if (waited > 120_000) throw new Error(`no such event; the last were ${JSON.stringify(events.slice(-3)).slice(0, 400)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return events.find(match)!;
+    };
+    try {
+      const { jobId } = await service.handlers['datasets:import']({ folder });
+      const imported = (await waitFor((e) => e.type === 'import:finished' && e.jobId === jobId)) as Extract<HostEvent, { type: 'import:finished' }>;
+      const ablations = { oneTower: false, noLrn: false, nonOverlappingPooling: false, noDropout: false, noPcaNoise: false };
+      const { runId } = await service.handlers['train:start']({ datasetId: imported.datasetId!, preset: 'quick', recipe: 'small-data', epochs: 3, batchSize: 4, seed: 9, ablations });
+      await waitFor((e) => e.type === 'run:epoch' && e.runId === runId);
+      const filler = fill(mount);
+      const finished = (await waitFor((e) => e.type === 'run:finished' && e.runId === runId)) as Extract<HostEvent, { type: 'run:finished' }>;
+      expect(finished.outcome).toBe('failed');
+      expect(finished.message).toMatch(/the disk is full/);
+      // The host is still answering, and says why.
+      expect(events.some((e) => e.type === 'notice' && e.runId === runId && e.level === 'error' && /disk is full/.test(e.message))).toBe(true);
+      expect((await service.handlers['runs:list'](undefined)).map((r) => r.id)).toContain(runId);
+      fs.rmSync(filler);
+      expect((await service.handlers['runs:list'](undefined)).find((r) => r.id === runId)).toMatchObject({ status: 'interrupted', resumable: true });
+      const mark = events.length;
+      await service.handlers['train:resume']({ runId });
+      const done = (await waitFor((e) => e.type === 'run:finished' && e.runId === runId && events.indexOf(e) >= mark)) as Extract<HostEvent, { type: 'run:finished' }>;
+      expect(done.outcome).toBe('completed');
+      const log = RunLog.open(workspace.database, { readonly: true });
+      expect(log.stepMetrics(runId).map((s) => s.loss)).toEqual(reference);
+      log.close();
+    } finally {
+      await service.close();
+    }
     tally(SUITE, { cases: 1, faults: 1, resumed: 1 });
   });
 
