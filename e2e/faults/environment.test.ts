@@ -241,7 +241,7 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
   beforeAll(() => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-full-'));
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', dir], { stdio: 'pipe' });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir], { stdio: 'pipe' });
       mount = dir;
     } catch (error) {
       why = `cannot mount a small tmpfs here (${(error as Error).message.split('\n')[0]}); run as root to include this case`;
