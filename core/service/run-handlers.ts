@@ -1,10 +1,10 @@
 // The run history channels: the list, one run's whole record (for curves, comparisons and notices), and deletion.
 import fs from 'node:fs';
 import { ApiError, type EpochPoint, type RunDetail, type RunSummary, type StepPoint } from '../api/contract';
-import type { RunLog, RunRow, StepMetricRow } from '../runlog/run-log';
+import type { RunRow, StepMetricRow } from '../runlog/run-log';
 import { exportFolder } from '../workbench/export-run';
 import { runModelFiles } from '../workbench/run-files';
-import { newestReadableCheckpoint } from '../workbench/training';
+import { hasCheckpointFiles, newestReadableCheckpoint } from '../workbench/training';
 import { runDirectory } from '../workspace';
 import { requireRun, type ServiceContext } from './context';
 import type { Handlers } from './dispatch';
@@ -27,7 +27,8 @@ export function shownStatus(run: RunRow, queue: TrainingQueue): RunRow['status']
   return (run.status === 'running' || run.status === 'paused') && run.pid === process.pid && !queue.holds(run.id) ? 'interrupted' : run.status;
 }
 
-export function runSummary(log: RunLog, run: RunRow, queue: TrainingQueue): RunSummary {
+export function runSummary(context: ServiceContext, run: RunRow, queue: TrainingQueue): RunSummary {
+  const { log } = context;
   const status = shownStatus(run, queue);
   const canStart = run.stepsDone === 0 && (status === 'created' || status === 'stopped');
   return {
@@ -48,7 +49,7 @@ export function runSummary(log: RunLog, run: RunRow, queue: TrainingQueue): RunS
     bestTop1Error: run.bestTop1Error,
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,
-    resumable: !queue.holds(run.id) && ((RESUMABLE.has(status) && newestReadableCheckpoint(log, run.id) !== undefined) || canStart),
+    resumable: !queue.holds(run.id) && ((RESUMABLE.has(status) && (newestReadableCheckpoint(log, run.id) !== undefined || hasCheckpointFiles(runDirectory(context.workspace, run.id)))) || canStart),
   };
 }
 
@@ -78,7 +79,7 @@ export function thinSteps(rows: readonly StepMetricRow[], limit = MAX_STEP_POINT
 export function runHandlers(context: ServiceContext, queue: TrainingQueue): RunHandlers {
   const { log } = context;
   return {
-    'runs:list': async () => log.listRuns().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((run) => runSummary(log, run, queue)),
+    'runs:list': async () => log.listRuns().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((run) => runSummary(context, run, queue)),
     'runs:get': async ({ runId }) => {
       const run = requireRun(log, runId);
       const epochs: EpochPoint[] = log.epochMetrics(runId).map((e) => ({
@@ -102,7 +103,7 @@ export function runHandlers(context: ServiceContext, queue: TrainingQueue): RunH
       }
       const checkpoints = log.checkpoints(runId).filter((c) => fs.existsSync(c.path));
       const detail: RunDetail = {
-        ...runSummary(log, run, queue),
+        ...runSummary(context, run, queue),
         settings: { ...flattenSettings(run.config), seed: run.seed, dataset: run.datasetId, backend: run.backend, device: run.device, codeVersion: run.codeVersion },
         epochs,
         steps: thinSteps(log.stepMetrics(runId)),

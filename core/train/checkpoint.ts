@@ -182,6 +182,25 @@ export function readCheckpoint(file: string): CheckpointContents {
   };
 }
 
+/** A checkpoint's position and checksum from its header alone (undefined when the header cannot be read). */
+export function readCheckpointHeader(file: string): { runId: string; position: CheckpointPosition; sha256: string; bytes: number } | undefined {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const prefix = Buffer.alloc(12);
+      if (fs.readSync(fd, prefix, 0, 12, 0) !== 12 || prefix.toString('ascii', 0, 8) !== MAGIC) return undefined;
+      const headerBytes = Buffer.alloc(prefix.readUInt32LE(8));
+      fs.readSync(fd, headerBytes, 0, headerBytes.length, 12);
+      const header = JSON.parse(headerBytes.toString('utf8')) as Header;
+      return { runId: header.runId, position: header.position, sha256: header.sha256, bytes: fs.fstatSync(fd).size };
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Verifies a checkpoint without loading its tensors (the file is read in chunks): undefined when it is whole, else
  * what is wrong with it, in words naming the file.

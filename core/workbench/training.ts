@@ -1,6 +1,7 @@
 // Starts and resumes training runs on the host side: records the run in the log, writes its events there, and marks
 // it failed when training throws. The training itself is a TrainJob (training-job.ts), run here in-process.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { BackendInfo } from '../backend/backend';
 import type { Dataset } from '../dataset/dataset';
 import { applyAblations, paperConfig, quickConfig, type Ablations, type ModelConfig, type Preset } from '../model/config';
@@ -8,7 +9,7 @@ import type { RunLog } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import type { TrainEvent, TrainListener } from '../train/events';
 import { systemFailure } from '../system-errors';
-import { checkpointProblem } from '../train/checkpoint';
+import { checkpointProblem, readCheckpointHeader } from '../train/checkpoint';
 import { recipe as makeRecipe, validateRecipe, type Recipe, type RecipeName } from '../train/recipe';
 import type { Trainer, TrainResult } from '../train/trainer';
 import { runDirectory, type Workspace } from '../workspace';
@@ -100,8 +101,9 @@ export function resumeJob(
   }
   const dataset = log.getDataset(run.datasetId);
   if (!dataset) throw new Error(`The dataset '${run.datasetId}' of run '${runId}' is not in the run log.`);
-  const checkpoint = newestUsableCheckpoint(log, runId);
   const runDir = runDirectory(workspace, runId);
+  adoptCheckpointFiles(log, runId, runDir);
+  const checkpoint = newestUsableCheckpoint(log, runId);
   if (!checkpoint && (run.stepsDone === 0 || log.notices(runId).some((n) => n.code === 'damaged-checkpoint'))) {
     // A run that never trained (it was taken off the queue, or the app closed first) starts from its settings.
     const { model, recipe } = run.config as { model: ModelConfig; recipe: Recipe };
@@ -128,6 +130,30 @@ export function newestReadableCheckpoint(log: RunLog, runId: string): string | u
   const rows = log.checkpoints(runId).filter((c) => fs.existsSync(c.path));
   rows.sort((a, b) => a.step - b.step || a.id - b.id);
   return rows[rows.length - 1]?.path;
+}
+
+/**
+ * Adopts checkpoint files of the run's folder that the run log does not know: written by the compute side while the
+ * log could not record them (a full disk, a crash between the two). Each must be whole and belong to the run.
+ */
+export function adoptCheckpointFiles(log: RunLog, runId: string, runDir: string): void {
+  const dir = path.join(runDir, 'checkpoints');
+  if (!fs.existsSync(dir)) return;
+  const known = new Set(log.checkpoints(runId).map((c) => c.path));
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.ckpt')).sort()) {
+    const file = path.join(dir, name);
+    if (known.has(file)) continue;
+    const header = readCheckpointHeader(file);
+    if (!header || header.runId !== runId || checkpointProblem(file)) continue;
+    log.addCheckpoint({ runId, epoch: header.position.epoch, step: header.position.globalStep, path: file, bytes: header.bytes, sha256: header.sha256 });
+    log.addNotice({ runId, level: 'info', code: 'checkpoint-adopted', message: `Checkpoint '${file}' was written but not recorded (the run log could not take it); it is used now.` });
+  }
+}
+
+/** Whether the run's folder holds checkpoint files (recorded or not). */
+export function hasCheckpointFiles(runDir: string): boolean {
+  const dir = path.join(runDir, 'checkpoints');
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.ckpt'));
 }
 
 /**
