@@ -12,6 +12,8 @@ export interface Workspace {
   datasets: string;
   /** One folder per run (checkpoints/, features.bin, kernels/). */
   runs: string;
+  /** One folder per reproduction report (report.md, report.html, result.json). */
+  reports: string;
 }
 
 export function defaultHome(): string {
@@ -31,6 +33,7 @@ export function openWorkspace(home: string = defaultHome()): Workspace {
     database: path.join(root, 'runlog.sqlite'),
     datasets: path.join(root, 'datasets'),
     runs: path.join(root, 'runs'),
+    reports: path.join(root, 'reports'),
   };
   fs.mkdirSync(workspace.datasets, { recursive: true });
   fs.mkdirSync(workspace.runs, { recursive: true });

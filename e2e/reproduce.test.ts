@@ -3,7 +3,9 @@
 // against independent computations from the runs' own files (float64 brute force, the checkpoints' weights).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { build } from 'vite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../core/backend/backend';
 import { CACHE_IMAGE_SIZE } from '../core/dataset/types';
@@ -18,7 +20,10 @@ import { datasetPixels, features, featuresFile } from '../core/workbench/lookup'
 import { loadRun } from '../core/workbench/run-files';
 import { newestReadableCheckpoint } from '../core/workbench/training';
 import { openWorkspace, runDirectory } from '../core/workspace';
-import { smallDataset, tempHome } from './fixtures';
+import { rendererConfig } from '../renderer.vite.config';
+import { startBrowserHost } from '../server/browser-host';
+import { chromiumMissing, launchChromium } from './chromium';
+import { serviceWithoutCompute, smallDataset, tempHome } from './fixtures';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'alexnet.js');
 let home: string;
@@ -119,6 +124,40 @@ describe('alexnet reproduce', () => {
     } finally {
       loaded.dispose();
       log.close();
+    }
+  });
+
+  it('lists the report for the app, which shows its page in a frame that runs nothing', async (context) => {
+    const service = serviceWithoutCompute([], { home });
+    try {
+      const [summary] = await service.handlers['reports:list'](undefined);
+      expect(summary).toMatchObject({ dataset: result.dataset.name, preset: 'quick', recipe: 'small-data', epochs: 1, seeds: [0, 1] });
+      expect(summary!.runs).toHaveLength(7);
+      const report = await service.handlers['reports:get']({ reportId: summary!.id });
+      expect(report.html).toBe(fs.readFileSync(files.html, 'utf8'));
+      await expect(service.handlers['reports:get']({ reportId: 'no-such-report' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      if (chromiumMissing()) return context.skip(chromiumMissing()!);
+      // The page, built here, in Debian's Chromium against the browser host.
+      const pageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-page-'));
+      await build({ ...rendererConfig, logLevel: 'error', build: { ...rendererConfig.build, outDir: pageDir } });
+      const host = await startBrowserHost({ service, pageDir, port: 0 });
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(host.url.replace('/#token', '/#/runs&token'));
+        await page.getByTestId('report-open').first().click();
+        const frame = page.frameLocator('[data-testid="report-frame"]');
+        await frame.getByText('Error by variant (test split, percent)').waitFor({ timeout: 30_000 });
+        expect(await frame.locator('img[alt^="conv1 kernels of tower"]').count()).toBe(2);
+        expect(await page.getByTestId('report-frame').getAttribute('sandbox')).toBe('');
+        fs.mkdirSync(path.join(import.meta.dirname, '..', 'test-results', 'ui'), { recursive: true });
+        await page.screenshot({ path: path.join(import.meta.dirname, '..', 'test-results', 'ui', 'reproduction-report.png'), fullPage: true });
+      } finally {
+        await browser.close();
+        await host.close();
+      }
+    } finally {
+      await service.close();
     }
   });
 

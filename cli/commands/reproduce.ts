@@ -48,7 +48,7 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
           },
         });
         progress.done();
-        const out = path.resolve(options.out ?? path.join(context.workspace.home, 'reports', result.date.replace(/[:.]/g, '-')));
+        const out = path.resolve(options.out ?? path.join(context.workspace.reports, result.date.replace(/[:.]/g, '-')));
         const files = await writeReport(result, dataset, context.log, out);
         if (context.json) process.stdout.write(`${JSON.stringify({ ...files, result })}\n`);
         else context.say(`report: ${files.markdown} and ${files.html} (${formatSeconds((performance.now() - started) / 1000)})`);

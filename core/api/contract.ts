@@ -258,6 +258,19 @@ export interface ExportedModel {
   tfjsWeights: string;
 }
 
+/** A reproduction report: the paper's comparisons trained on one dataset. */
+export interface ReportSummary {
+  id: string;
+  date: string;
+  dataset: string;
+  preset: string;
+  recipe: string;
+  epochs: number;
+  /** The seeds of the full model's runs. */
+  seeds: number[];
+  runs: string[];
+}
+
 // ---- Looking inside ----
 
 export interface KernelTower {
@@ -360,6 +373,10 @@ export interface Requests {
   'runs:delete': { request: { runId: string }; response: { deleted: string } };
   /** Writes the run's newest model as ONNX and TensorFlow.js weights into its folder on the host; answers the paths. */
   'runs:export': { request: { runId: string }; response: ExportedModel };
+  /** The reproduction reports (`alexnet reproduce`), newest first. */
+  'reports:list': { request: undefined; response: ReportSummary[] };
+  /** One report: its summary, its Markdown, and its self-contained HTML page (no script, images as data URLs). */
+  'reports:get': { request: { reportId: string }; response: { summary: ReportSummary; markdown: string; html: string } };
   'kernels:get': { request: { runId: string; snapshot?: number }; response: KernelView };
   'lookup:query': { request: { runId: string; image: LookupImage; crops?: CropMode; k?: number }; response: LookupResult };
   'confusion:get': { request: { runId: string; crops: CropMode }; response: ConfusionView };

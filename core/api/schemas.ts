@@ -72,6 +72,8 @@ export const REQUEST_SCHEMAS = {
   'runs:get': z.strictObject({ runId: id }),
   'runs:delete': z.strictObject({ runId: id }),
   'runs:export': z.strictObject({ runId: id }),
+  'reports:list': nothing,
+  'reports:get': z.strictObject({ reportId: id }),
   'kernels:get': z.strictObject({ runId: id, snapshot: integer(0, 1e6).optional() }),
   'lookup:query': z.strictObject({
     runId: id,

@@ -11,6 +11,9 @@ import type { RunLog } from '../runlog/run-log';
 import type { Reproduction, RunResult } from './reproduce';
 import type { Variant } from './variants';
 
+/** The reproduction's figures as JSON, beside the report. */
+export const RESULT_FILE = 'result.json';
+
 const points = (x: number) => (x * 100).toFixed(1);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Sample standard deviation; 0 for one value. */
@@ -183,5 +186,7 @@ table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:13px}th,td{border:1
   const htmlFile = path.join(out, 'report.html');
   writeFileAtomically(markdownFile, markdown);
   writeFileAtomically(htmlFile, html);
+  // The figures themselves, for the app's list of reports (and for anyone who wants to plot them again).
+  writeFileAtomically(path.join(out, RESULT_FILE), JSON.stringify(result, null, 1));
   return { markdown: markdownFile, html: htmlFile };
 }

@@ -11,6 +11,7 @@ import { datasetHandlers } from './dataset-handlers';
 import type { Handlers } from './dispatch';
 import { inspectHandlers } from './inspect-handlers';
 import { limitInFlight } from './limits';
+import { reportHandlers } from './report-handlers';
 import type { PathPolicy } from './paths';
 import { runHandlers } from './run-handlers';
 import { trainHandlers } from './train-handlers';
@@ -82,6 +83,7 @@ export function createService(options: ServiceOptions): Service {
     'jobs:state': jobState,
     ...runHandlers(context, queue),
     ...inspectHandlers(context),
+    ...reportHandlers(context),
   });
 
   let closed: Promise<void> | undefined;
