@@ -2,22 +2,10 @@
 // the app, which shows the HTML page as it was written.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ReportSummary } from '../api/contract';
 import type { Workspace } from '../workspace';
 import { RESULT_FILE } from './report';
 import type { Reproduction } from './reproduce';
-
-export interface ReportSummary {
-  /** The report's folder name under reports/. */
-  id: string;
-  date: string;
-  dataset: string;
-  preset: string;
-  recipe: string;
-  epochs: number;
-  seeds: number[];
-  /** The runs it trained. */
-  runs: string[];
-}
 
 function summary(id: string, result: Reproduction): ReportSummary {
   const full = result.variants[0]?.runs ?? [];
