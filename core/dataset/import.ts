@@ -179,7 +179,8 @@ async function importInto(context: ImportContext): Promise<Dataset> {
   const reader = new RecordReader(files.cache);
   const buffer = new Uint8Array(CACHE_RECORD_BYTES);
   try {
-    for (const file of scan.files) {
+    for (const [i, file] of scan.files.entries()) {
+      if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve)); // let a host serve requests meanwhile
       const old = earlier.get(file.path);
       const intact = old !== undefined && old.record < writer.records && (old.recordCrc32 === undefined || crc32(reader.read(old.record, buffer)) === old.recordCrc32);
       if (old && intact && old.size === file.size && old.mtimeMs === file.mtimeMs) {
@@ -286,7 +287,7 @@ async function importInto(context: ImportContext): Promise<Dataset> {
     colour = previous.statistics;
     progress.report('statistics', train.length, train.length, true);
   } else {
-    ({ colour, meanImage } = measureTraining(files.cache, train, progress, checkAborted));
+    ({ colour, meanImage } = await measureTraining(files.cache, train, progress, checkAborted));
   }
 
   const report = makeReport(absolute, scan.layout === 'folders' ? { kind: 'folders' } : { kind: 'seeded', testFraction, seed }, images, labels, {
@@ -340,17 +341,21 @@ async function importInto(context: ImportContext): Promise<Dataset> {
 }
 
 /** Reads the training records one at a time and accumulates their mean image and colour statistics. */
-function measureTraining(cacheFile: string, train: ImageEntry[], progress: ProgressReporter, checkAborted: () => void): TrainingStatistics {
+async function measureTraining(cacheFile: string, train: ImageEntry[], progress: ProgressReporter, checkAborted: () => void): Promise<TrainingStatistics> {
   const accumulator = new StatisticsAccumulator();
   const reader = new RecordReader(cacheFile);
   const buffer = new Uint8Array(CACHE_RECORD_BYTES);
   try {
     progress.report('statistics', 0, train.length, false);
-    train.forEach((e, i) => {
-      if (i % 64 === 0) checkAborted();
-      accumulator.add(reader.read(e.record, buffer));
+    for (let i = 0; i < train.length; i++) {
+      if (i % 64 === 0) {
+        checkAborted();
+        // A host serves requests meanwhile (tens of thousands of images take tens of seconds here).
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      accumulator.add(reader.read(train[i]!.record, buffer));
       progress.report('statistics', i + 1, train.length, i + 1 === train.length);
-    });
+    }
   } finally {
     reader.close();
   }
