@@ -2,7 +2,7 @@
 // methods the host may call, their arguments and results, and the training events the compute side streams back.
 // Everything is plain data that survives structured clone (typed arrays included), so the same protocol runs over a
 // child process's IPC channel and over an Electron MessagePort.
-import type { SerializedError } from '../api/contract';
+import type { ControlAction, SerializedError } from '../api/contract';
 import type { BackendInfo, BackendRequest } from '../backend/backend';
 import type { CropMode } from '../evaluate/evaluate';
 import type { ExportedFiles } from '../export/export';
@@ -10,8 +10,6 @@ import type { TrainEvent } from '../train/events';
 import type { TrainResult } from '../train/trainer';
 import type { Neighbour, Prediction } from '../workbench/lookup';
 import type { TrainJob } from '../workbench/training-job';
-
-export type ControlAction = 'pause' | 'resume' | 'stop' | 'divide-learning-rate';
 
 /** A trained model to look inside: a checkpoint file and the folder of the dataset it was trained on. */
 export interface ModelFiles {

@@ -1,6 +1,6 @@
 // The training job lifecycle: one run trains at a time on the compute side, later ones wait in a queue; pause,
 // resume, stop and divide-the-learning-rate reach the running one; its events go to the run log and to the UI.
-import { ApiError, type JobState, type RunProgress } from '../api/contract';
+import { ApiError, type ControlAction, type JobState, type RunProgress } from '../api/contract';
 import type { TrainEvent } from '../train/events';
 import type { TrainResult } from '../train/trainer';
 import type { TrainJob } from '../workbench/training-job';
@@ -26,8 +26,6 @@ interface ActiveJob {
   started: boolean;
   waitingActions: ControlAction[];
 }
-
-type ControlAction = 'pause' | 'resume' | 'stop' | 'divide-learning-rate';
 
 export class TrainingQueue {
   private active: ActiveJob | undefined;
