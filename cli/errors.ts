@@ -17,6 +17,8 @@ export const EXIT = {
   backend: 5,
   /** The machine refused: a full disk, a removed drive, a permission (what was saved before is kept). */
   system: 6,
+  /** A cross-check found our result outside its tolerance of the reference's. */
+  checkFailed: 7,
   /** Interrupted by Ctrl-C (after saving a checkpoint). */
   interrupted: 130,
 } as const;

@@ -12,6 +12,7 @@ import { CACHE_IMAGE_SIZE } from '../core/dataset/types';
 import { readFeatureStore } from '../core/inspect/feature-store';
 import { kernelScores, type KernelShape } from '../core/inspect/kernels';
 import { nearestNeighbours } from '../core/inspect/neighbours';
+import type { ReferenceResult } from '../core/reproduce/cross-check';
 import { PIXEL_SIDE, type Reproduction } from '../core/reproduce/reproduce';
 import { RunLog } from '../core/runlog/run-log';
 import { downscale } from '../core/train/augment';
@@ -27,13 +28,14 @@ import { serviceWithoutCompute, smallDataset, tempHome } from './fixtures';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'alexnet.js');
 let home: string;
+let folder: string;
 let result: Reproduction;
 let files: { markdown: string; html: string };
 
 beforeAll(async () => {
   await selectBackend('cpu');
   home = tempHome();
-  const folder = smallDataset(3, 4, 2);
+  folder = smallDataset(3, 4, 2);
   const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'cpu', '--json', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'], { encoding: 'utf8', timeout: 600_000 });
   expect(run.status, run.stderr).toBe(0);
   const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { markdown: string; html: string; result: Reproduction };
@@ -172,5 +174,72 @@ describe('alexnet reproduce', () => {
     expect(html.match(/alt="conv1 kernels of tower [ab]"/g)).toHaveLength(2);
     expect(html.match(/class="example"/g)?.length).toBe(3); // one query per class
     expect(html).not.toMatch(/<script|src="http/);
+  });
+});
+
+/** A Python that has PyTorch, torchvision and Pillow (Debian: apt-get install python3-torch python3-torchvision). */
+function pythonWithTorch(): string | undefined {
+  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => Boolean(c));
+  return candidates.find((python) => spawnSync(python, ['-c', 'import torch, torchvision, PIL'], { encoding: 'utf8' }).status === 0);
+}
+
+const PYTHON = pythonWithTorch();
+const REFERENCE_SCRIPT = path.resolve(import.meta.dirname, '..', 'bench', 'reference_train.py');
+if (!PYTHON) console.warn('cross-check against PyTorch skipped: no python3 with torch and torchvision (apt-get install python3-torch python3-torchvision)');
+
+describe.skipIf(!PYTHON)('alexnet cross-check against the PyTorch reference (bench/reference_train.py)', () => {
+  let referenceFile: string;
+  let reference: ReferenceResult;
+
+  beforeAll(() => {
+    referenceFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-reference-')), 'reference.json');
+    const run = spawnSync(PYTHON!, [REFERENCE_SCRIPT, folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2', '--variants', 'all', '--threads', '1', '--out', referenceFile], { encoding: 'utf8', timeout: 300_000 });
+    expect(run.status, run.stderr).toBe(0);
+    reference = JSON.parse(fs.readFileSync(referenceFile, 'utf8')) as ReferenceResult;
+  });
+
+  it('trains the same variants and seeds on the same images, decoded by its own decoder', () => {
+    expect(reference.dataset.train).toBe(result.dataset.train);
+    expect(reference.dataset.test).toBe(result.dataset.test);
+    expect([...reference.dataset.labels].sort()).toEqual([...result.dataset.labels].sort());
+    expect(reference.runs.map((r) => [r.variant, r.seed])).toEqual(result.variants.flatMap((v) => v.runs.map((r) => [v.variant.id, r.seed])));
+    for (const run of reference.runs) {
+      for (const crops of [run.crops.centre, run.crops.ten]) {
+        expect(crops.top5).toBeLessThanOrEqual(crops.top1);
+        // 6 test images: errors come in sixths.
+        expect(crops.top1 * result.dataset.test).toBeCloseTo(Math.round(crops.top1 * result.dataset.test), 6);
+      }
+    }
+  });
+
+  it('adds the comparison to the report, with figures that follow from both result files', () => {
+    const reportDir = path.dirname(files.markdown);
+    const run = spawnSync(process.execPath, [BIN, '--home', home, 'cross-check', reportDir, referenceFile], { encoding: 'utf8', timeout: 120_000 });
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const ours = result.variants[0]!.runs.map((r) => r.crops.centre.top1);
+    const theirs = reference.runs.filter((r) => r.variant === 'full').map((r) => r.crops.centre.top1);
+    const difference = 100 * (mean(ours) - mean(theirs));
+    const within = Math.abs(difference) <= 2 + 1e-9;
+    expect(run.status, run.stderr).toBe(within ? 0 : 7);
+    expect(run.stdout).toContain(`${difference >= 0 ? '+' : ''}${difference.toFixed(1)} points, ${within ? 'within' : 'OUTSIDE'} the tolerance of 2`);
+    const written = JSON.parse(fs.readFileSync(path.join(reportDir, 'result.json'), 'utf8')) as Reproduction;
+    expect(written.crossCheck!.differencePoints).toBeCloseTo(difference, 9);
+    expect(written.crossCheck!.variants.map((v) => v.id)).toEqual(['full', 'one-tower', 'no-lrn', 'non-overlapping-pooling', 'no-dropout', 'no-pca-noise']);
+    const markdown = fs.readFileSync(files.markdown, 'utf8');
+    expect(markdown).toContain('## Cross-check against an independent reference');
+    expect(markdown).toContain(`a difference of ${difference >= 0 ? '+' : ''}${difference.toFixed(1)} points`);
+    // The earlier sections are kept as they were.
+    expect(markdown).toContain('## Figure 4: neighbours by fc7 against raw pixels');
+    expect(fs.readFileSync(files.html, 'utf8')).toContain('<h2>Cross-check against an independent reference</h2>');
+  });
+
+  it('refuses, before training anything, a reference trained for other epochs', () => {
+    const other = path.join(path.dirname(referenceFile), 'other-epochs.json');
+    fs.writeFileSync(other, JSON.stringify({ ...reference, epochs: 3 }));
+    const runsBefore = fs.readdirSync(path.join(home, 'runs')).length;
+    const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'cpu', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--reference', other], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`The reference '${other}' was trained with epochs 3, this reproduction with 1`);
+    expect(fs.readdirSync(path.join(home, 'runs'))).toHaveLength(runsBefore);
   });
 });

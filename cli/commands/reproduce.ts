@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { RECIPE_NAMES, type RecipeName } from '../../core/train/recipe';
 import type { Context, WithContext } from '../context';
-import { choiceOption, integerOption, usageError } from '../errors';
+import type { CrossCheck } from '../../core/reproduce/cross-check';
+import type { Reproduction } from '../../core/reproduce/reproduce';
+import { choiceOption, CliError, EXIT, integerOption, notFound, usageError } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset } from '../resolve';
 
@@ -20,11 +22,21 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
     .option('--batch-size <n>', 'images per step', integerOption('Batch size', 1, 4096))
     .option('--seeds <n>', 'runs of the full model, with seeds 0 to n-1 (for error bars); each ablation runs with seed 0', integerOption('Seeds', 1, 20), 3)
     .option('--out <folder>', 'where to write report.md and report.html (default: <home>/reports/<date>)')
+    .option('--reference <file>', 'cross-check against this result of bench/reference_train.py (same model, recipe, data and epochs)')
     .action(
-      withContext(async (context: Context, reference: string, options: { preset: 'paper' | 'quick'; recipe: RecipeName; epochs?: number; batchSize?: number; seeds: number; out?: string }) => {
+      withContext(async (context: Context, name: string, options: { preset: 'paper' | 'quick'; recipe: RecipeName; epochs?: number; batchSize?: number; seeds: number; out?: string; reference?: string }) => {
         // Checked first: the report is written after hours of training.
         if (options.out !== undefined && fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw usageError(`--out '${options.out}' is a file; expected a folder for the report.`);
-        const dataset = await resolveDataset(context, reference);
+        const { readReference, checkComparable, crossCheck } = await import('../../core/reproduce/cross-check');
+        const referenceFile = options.reference;
+        const referenceResult = referenceFile === undefined ? undefined : readOrExplain(() => readReference(referenceFile));
+        const dataset = await resolveDataset(context, name);
+        if (referenceResult && referenceFile !== undefined) {
+          const { recipe: recipeOf } = await import('../../core/train/recipe');
+          const defaults = recipeOf(options.recipe, options.preset);
+          const ours = { preset: options.preset, recipe: options.recipe, epochs: options.epochs ?? defaults.epochs, batchSize: options.batchSize ?? defaults.batchSize, dataset: { labels: dataset.labels, train: dataset.entries('train').length, test: dataset.entries('test').length } };
+          readOrExplain(() => checkComparable(ours, referenceResult, referenceFile), EXIT.usage);
+        }
         const backend = await context.backend();
         const { reproduce } = await import('../../core/reproduce/reproduce');
         const { writeReport } = await import('../../core/reproduce/report');
@@ -48,11 +60,57 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
           },
         });
         progress.done();
+        if (referenceResult && referenceFile !== undefined) result.crossCheck = crossCheck(result, referenceResult, path.resolve(referenceFile));
         const out = path.resolve(options.out ?? path.join(context.workspace.reports, result.date.replace(/[:.]/g, '-')));
         const files = await writeReport(result, dataset, context.log, out);
         if (context.json) process.stdout.write(`${JSON.stringify({ ...files, result })}\n`);
         else context.say(`report: ${files.markdown} and ${files.html} (${formatSeconds((performance.now() - started) / 1000)})`);
+        if (result.crossCheck) return sayCrossCheck(context, result.crossCheck);
         return 0;
       }),
     );
+
+  program
+    .command('cross-check')
+    .description('compare a reproduction with an independent reference (bench/reference_train.py: the same model and recipe in PyTorch) and add the comparison to its report')
+    .argument('<report>', 'a report id (see the Runs view, or <home>/reports) or a report folder')
+    .argument('<reference>', 'the JSON file bench/reference_train.py wrote')
+    .action(
+      withContext(async (context: Context, report: string, referenceFile: string) => {
+        const { readReference, crossCheck } = await import('../../core/reproduce/cross-check');
+        const { writeReport, RESULT_FILE } = await import('../../core/reproduce/report');
+        const folder = fs.existsSync(path.join(report, RESULT_FILE)) ? path.resolve(report) : path.join(context.workspace.reports, report);
+        const resultFile = path.join(folder, RESULT_FILE);
+        if (path.basename(report) !== report && !fs.existsSync(resultFile)) throw notFound(`'${report}' is not a report folder: it has no ${RESULT_FILE}.`);
+        if (!fs.existsSync(resultFile)) throw notFound(`Report '${report}' is neither a report id in ${context.workspace.reports} nor a folder with a ${RESULT_FILE}.`);
+        const result = readOrExplain(() => JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Reproduction, EXIT.notFound, `The report's ${resultFile} is not JSON`);
+        const reference = readOrExplain(() => readReference(referenceFile));
+        result.crossCheck = readOrExplain(() => crossCheck(result, reference, path.resolve(referenceFile)), EXIT.usage);
+        const dataset = await resolveDataset(context, result.dataset.id);
+        const files = await writeReport(result, dataset, context.log, folder);
+        if (context.json) process.stdout.write(`${JSON.stringify({ ...files, crossCheck: result.crossCheck })}\n`);
+        else context.say(`report: ${files.markdown} and ${files.html}`);
+        return sayCrossCheck(context, result.crossCheck);
+      }),
+    );
+}
+
+/** Runs a check that throws a plain Error, turning it into a CLI error with the given exit code. */
+function readOrExplain<T>(read: () => T, exitCode: number = EXIT.notFound, prefix?: string): T {
+  try {
+    return read();
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new CliError(prefix ? `${prefix}: ${message}` : message, exitCode);
+  }
+}
+
+/** Prints the verdict; exit code 7 when our full model is outside the tolerance. */
+function sayCrossCheck(context: Context, check: CrossCheck): number {
+  const mean = (xs: { top1: number }[]) => (100 * xs.reduce((a, b) => a + b.top1, 0)) / xs.length;
+  context.say(
+    `cross-check: centre-crop top-1 error ${mean(check.ours).toFixed(1)} % (ours, ${check.ours.length} seeds) against ${mean(check.theirs).toFixed(1)} % (${check.reference.name}, ${check.theirs.length} seeds): ` +
+      `${check.differencePoints >= 0 ? '+' : ''}${check.differencePoints.toFixed(1)} points, ${check.passed ? 'within' : 'OUTSIDE'} the tolerance of ${check.tolerancePoints}`,
+  );
+  return check.passed ? EXIT.ok : EXIT.checkFailed;
 }

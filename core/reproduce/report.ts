@@ -8,6 +8,7 @@ import type { Dataset } from '../dataset/dataset';
 import { jpegDataUrl, pngDataUrl } from '../inspect/image-urls';
 import { kernelGridPng, type KernelShape } from '../inspect/kernels';
 import type { RunLog } from '../runlog/run-log';
+import type { CrossCheck } from './cross-check';
 import type { Reproduction, RunResult } from './reproduce';
 import type { Variant } from './variants';
 
@@ -94,7 +95,33 @@ export function reportMarkdown(result: Reproduction, dataset: Dataset): string {
   lines.push(`| seed | ${ks.map((k) => `fc7, k = ${k} | pixels, k = ${k}`).join(' | ')} |`, `| --- | ${ks.map(() => '--- | ---').join(' | ')} |`);
   for (const r of result.retrieval) lines.push(`| ${r.seed} | ${r.fc7.map((p, i) => `${p.toFixed(3)} | ${r.pixels[i]!.toFixed(3)}`).join(' | ')} |`);
   lines.push('');
+  if (result.crossCheck) lines.push(...crossCheckMarkdown(result.crossCheck));
   return lines.join('\n');
+}
+
+/** The section comparing our full model (and any variant both sides trained) with the independent reference. */
+function crossCheckMarkdown(check: CrossCheck): string[] {
+  const r = check.reference;
+  const ours = check.ours.map((x) => x.top1);
+  const theirs = check.theirs.map((x) => x.top1);
+  const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+  const lines = ['## Cross-check against an independent reference', ''];
+  lines.push(
+    `The same model and recipe trained by ${r.name}${r.version ? ` ${r.version}` : ''} on ${r.device} (${r.date.slice(0, 10)}; bench/reference_train.py, which shares no code with the workbench), on the same data for the same epochs. ` +
+      `Full model, centre-crop top-1 error: ours ${cell(ours)} over seeds ${check.ours.map((x) => x.seed).join(', ')}, the reference's ${cell(theirs)} over seeds ${check.theirs.map((x) => x.seed).join(', ')}: ` +
+      `a difference of ${sign(check.differencePoints)} points, ${check.passed ? '**within**' : '**outside**'} the tolerance of ${check.tolerancePoints} points.`,
+    '',
+  );
+  if (check.variants.length > 1) {
+    const full = check.variants.find((v) => v.id === 'full');
+    lines.push('| variant | top-1, ours | top-1, reference | difference in top-1 against the full model, ours | the same, reference |', '| --- | --- | --- | --- | --- |');
+    for (const v of check.variants) {
+      const effect = (a: number, b: number | undefined) => (v.id === 'full' || b === undefined ? '–' : sign(100 * (a - b)));
+      lines.push(`| ${v.id} | ${points(v.ours.top1)} | ${points(v.theirs.top1)} | ${effect(v.ours.top1, full?.ours.top1)} | ${effect(v.theirs.top1, full?.theirs.top1)} |`);
+    }
+    lines.push('', 'Variants other than the full model ran under one seed on each side: their differences carry the seed noise of a single run.', '');
+  }
+  return lines;
 }
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

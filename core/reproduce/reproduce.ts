@@ -18,6 +18,7 @@ import { loadRun } from '../workbench/run-files';
 import { startTraining } from '../workbench/training';
 import { codeVersion } from '../workbench/version';
 import { runDirectory, type Workspace } from '../workspace';
+import type { CrossCheck } from './cross-check';
 import { precisionAtK, towerHistory, type TowerHistory } from './measures';
 import { ABLATION_VARIANTS, FULL_MODEL, type Variant } from './variants';
 
@@ -76,6 +77,8 @@ export interface Reproduction {
   towers: { runId: string; seed: number; history: TowerHistory }[];
   /** Figure 4 for each run of the full model. */
   retrieval: Retrieval[];
+  /** The comparison with an independent reference (PyTorch), when one was given. */
+  crossCheck?: CrossCheck;
 }
 
 async function evaluateRun(log: RunLog, runId: string): Promise<Record<CropMode, Errors>> {

@@ -406,7 +406,8 @@ type OptionSpec =
   | { kind: 'existing-folder' }
   | { kind: 'output-file' }
   | { kind: 'output-folder' }
-  | { kind: 'address' };
+  | { kind: 'address' }
+  | { kind: 'reference-file' };
 
 /** Every option that takes a value, as '<command> <flag>' (the global ones with no command). */
 const OPTIONS: Record<string, OptionSpec> = {
@@ -454,6 +455,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'reproduce --batch-size': { kind: 'int', min: 1, max: 4096 },
   'reproduce --seeds': { kind: 'int', min: 1, max: 20 },
   'reproduce --out': { kind: 'output-folder' },
+  'reproduce --reference': { kind: 'reference-file' },
 };
 
 /** The positional arguments each command needs before its options (valid in form; the runs and datasets need not exist). */
@@ -472,6 +474,7 @@ const POSITIONALS: Record<string, string[]> = {
   serve: [],
   export: ['run-x'],
   reproduce: ['dataset-x'],
+  'cross-check': ['report-x', 'reference.json'],
 };
 
 /** The command tree as runCli builds it (its actions are never run here). */
@@ -527,6 +530,8 @@ function badValues(spec: OptionSpec, extra: { file: string; folder: string }): [
       return [[extra.file, 2, ['is a file; expected a folder']]];
     case 'output-file':
       return [[path.join(extra.folder, 'no-such-folder', 'out.csv'), 3, ["Cannot write '"]], [extra.folder, 3, ["Cannot write '"]]];
+    case 'reference-file':
+      return [[path.join(extra.folder, 'no-such.json'), 3, ['Cannot read the reference', 'no such file']], [extra.folder, 3, ['Cannot read the reference']], [extra.file, 3, ['is not JSON', 'bench/reference_train.py']]];
     case 'address':
       return [['8.8.8.8', 2, ['is not an address of this machine']], ['no-such-host.invalid', 2, ['is not an address of this machine']]];
   }
@@ -601,6 +606,8 @@ describe('the CLI with bad arguments (runCli in-process)', () => {
       // A run that failed before its first checkpoint has no model to look at.
       ...['evaluate', 'kernels', 'features'].map((c): [string[], string] => [[c, ids.failed], `Run '${ids.failed}' has no checkpoint yet: it must finish at least one epoch.`]),
       [['predict', ids.failed, 'test:0'], `Run '${ids.failed}' has no checkpoint yet`],
+      [['cross-check', 'no-such-report', file], "Report 'no-such-report' is neither a report id"],
+      [['cross-check', folder, file], `'${folder}' is not a report folder: it has no result.json.`],
     ];
     for (const [argv, words] of checks) expectError(await cli(...argv), 3, argv.join(' '), words);
     cases += checks.length;
