@@ -177,6 +177,42 @@ describe('alexnet reproduce', () => {
   });
 });
 
+describe('alexnet reproduce after a crash', () => {
+  it('reuses the runs an earlier reproduction completed, resumes the one it left, and trains the rest', () => {
+    const crashHome = tempHome();
+    const args = ['--home', crashHome, '--backend', 'cpu', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'];
+    // Killed for real right after the second run wrote its (only) checkpoint, before that run was marked completed.
+    const crashed = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ALEXNET_FAULT: 'checkpoint:renamed:2' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const before = RunLog.open(path.join(crashHome, 'runlog.sqlite'), { readonly: true });
+    const left = before.listRuns().sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    before.close();
+    expect(left.map((r) => r.status)).toEqual(['completed', 'running']); // 'running' in a dead process: interrupted
+    const again = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`seed 0: run ${left[0]!.id} (completed by an earlier reproduction with the same settings: reused)`);
+    expect(again.stdout).toContain(`seed 1: run ${left[1]!.id} (left by an earlier reproduction: resumed from its last checkpoint)`);
+    const reportFile = /report: (\S+report\.md) and/.exec(again.stdout)![1]!;
+    const second = JSON.parse(fs.readFileSync(path.join(path.dirname(reportFile), 'result.json'), 'utf8')) as Reproduction;
+    expect(second.variants[0]!.runs.map((r) => r.runId)).toEqual([left[0]!.id, left[1]!.id]);
+    const log = RunLog.open(path.join(crashHome, 'runlog.sqlite'), { readonly: true });
+    try {
+      const runs = log.listRuns();
+      expect(runs).toHaveLength(7); // nothing trained twice
+      expect(runs.every((r) => r.status === 'completed')).toBe(true);
+    } finally {
+      log.close();
+    }
+    // --fresh trains anew even so (one seed is enough to see it).
+    const fresh = spawnSync(process.execPath, [BIN, ...args.slice(0, -1), '1', '--fresh'], { encoding: 'utf8', timeout: 600_000 });
+    expect(fresh.status, fresh.stderr).toBe(0);
+    expect(fresh.stdout).not.toContain('reused');
+    const after = RunLog.open(path.join(crashHome, 'runlog.sqlite'), { readonly: true });
+    expect(after.listRuns()).toHaveLength(13);
+    after.close();
+  });
+});
+
 /** A Python that has PyTorch, torchvision and Pillow (Debian: apt-get install python3-torch python3-torchvision). */
 function pythonWithTorch(): string | undefined {
   const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => Boolean(c));

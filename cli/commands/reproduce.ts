@@ -22,9 +22,10 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
     .option('--batch-size <n>', 'images per step', integerOption('Batch size', 1, 4096))
     .option('--seeds <n>', 'runs of the full model, with seeds 0 to n-1 (for error bars); each ablation runs with seed 0', integerOption('Seeds', 1, 20), 3)
     .option('--out <folder>', 'where to write report.md and report.html (default: <home>/reports/<date>)')
+    .option('--fresh', 'train every run anew (by default a run an earlier reproduction with the same settings, data and code completed is reused, and one it left interrupted is resumed)')
     .option('--reference <file>', 'cross-check against this result of bench/reference_train.py (same model, recipe, data and epochs)')
     .action(
-      withContext(async (context: Context, name: string, options: { preset: 'paper' | 'quick'; recipe: RecipeName; epochs?: number; batchSize?: number; seeds: number; out?: string; reference?: string }) => {
+      withContext(async (context: Context, name: string, options: { preset: 'paper' | 'quick'; recipe: RecipeName; epochs?: number; batchSize?: number; seeds: number; out?: string; reference?: string; fresh?: boolean }) => {
         // Checked first: the report is written after hours of training.
         if (options.out !== undefined && fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw usageError(`--out '${options.out}' is a file; expected a folder for the report.`);
         const { readReference, checkComparable, crossCheck } = await import('../../core/reproduce/cross-check');
@@ -50,9 +51,11 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
           ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
           ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
           seeds,
-          onRun: (variant, seed, runId) => {
+          fresh: options.fresh === true,
+          onRun: (variant, seed, runId, how) => {
             progress.done();
-            context.say(`${variant.label}, seed ${seed}: run ${runId}`);
+            const said = { new: '', reused: ' (completed by an earlier reproduction with the same settings: reused)', resumed: ' (left by an earlier reproduction: resumed from its last checkpoint)' }[how];
+            context.say(`${variant.label}, seed ${seed}: run ${runId}${said}`);
             progress = progressLine(`  ${variant.id}`, context.json, 'steps');
           },
           onEvent: (event) => {

@@ -9,13 +9,13 @@ import { evaluate, type CropMode } from '../evaluate/evaluate';
 import { readFeatureStore } from '../inspect/feature-store';
 import { nearestNeighboursTf } from '../inspect/neighbours';
 import type { Preset } from '../model/config';
-import type { RunLog } from '../runlog/run-log';
+import type { RunLog, RunRow } from '../runlog/run-log';
 import { downscale } from '../train/augment';
 import type { TrainEvent } from '../train/events';
 import type { RecipeName } from '../train/recipe';
 import { featuresFile } from '../workbench/lookup';
 import { loadRun } from '../workbench/run-files';
-import { startTraining } from '../workbench/training';
+import { resolveConfig, resolveRecipe, resumeTraining, startTraining, type TrainingRequest, type TrainingSession } from '../workbench/training';
 import { codeVersion } from '../workbench/version';
 import { runDirectory, type Workspace } from '../workspace';
 import type { CrossCheck } from './cross-check';
@@ -35,10 +35,18 @@ export interface ReproduceOptions {
   seeds: number[];
   /** Retrieval depths for Figure 4. Default 1 and 5. */
   ks?: number[];
-  /** Called as each run starts, and with its training events. */
-  onRun?: (variant: Variant, seed: number, runId: string) => void;
+  /**
+   * Train every run anew. By default a run that an earlier reproduction with the same settings, data and code
+   * completed is reused, and one it left interrupted, stopped or failed is resumed from its last checkpoint.
+   */
+  fresh?: boolean;
+  /** Called as each run starts (new, reused or resumed), and with its training events. */
+  onRun?: (variant: Variant, seed: number, runId: string, how: RunStart) => void;
   onEvent?: (event: TrainEvent) => void;
 }
+
+/** How a run of the reproduction came about. */
+export type RunStart = 'new' | 'reused' | 'resumed';
 
 export interface Errors {
   top1: number;
@@ -137,6 +145,20 @@ async function retrieval(workspace: Workspace, log: RunLog, runId: string, seed:
   }
 }
 
+/** Statuses of a run that an earlier reproduction left and that can be resumed. */
+const RESUMABLE: readonly RunRow['status'][] = ['interrupted', 'stopped', 'failed'];
+
+/** The newest run of an earlier reproduction with exactly this request's settings, data and code, if any. */
+function earlierRun(log: RunLog, request: TrainingRequest): RunRow | undefined {
+  const wanted = JSON.stringify({ model: resolveConfig(request, request.dataset.labels.length), recipe: resolveRecipe(request), ablations: request.ablations ?? {} });
+  const version = codeVersion();
+  return log
+    .listRuns({ datasetId: request.dataset.manifest.id })
+    .filter((r) => r.name === request.name && r.seed === request.seed && r.codeVersion === version && JSON.stringify(r.config) === wanted)
+    .filter((r) => r.status === 'completed' || RESUMABLE.includes(r.status))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+}
+
 export async function reproduce(workspace: Workspace, log: RunLog, backend: BackendInfo, options: ReproduceOptions): Promise<Reproduction> {
   const { dataset, seeds } = options;
   if (seeds.length === 0) throw new Error('Reproduction needs at least one seed.');
@@ -149,32 +171,46 @@ export async function reproduce(workspace: Workspace, log: RunLog, backend: Back
   let epochs = 0;
   let batchSize = 0;
   for (const { variant, seed } of plan) {
-    const session = startTraining(
-      workspace,
-      log,
-      backend,
-      {
-        dataset,
-        preset: options.preset,
-        recipe: options.recipe,
-        overrides: { ...(options.epochs !== undefined ? { epochs: options.epochs } : {}), ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}) },
-        ablations: variant.ablations,
-        seed,
-        name: `reproduce: ${variant.label}, seed ${seed}`,
-      },
-      options.onEvent,
-    );
-    options.onRun?.(variant, seed, session.runId);
-    const outcome = await session.done;
-    if (outcome.outcome !== 'completed') throw new Error(`The run of '${variant.label}' (seed ${seed}) ended ${outcome.outcome}: ${outcome.message}`);
-    const config = log.getRun(session.runId)!.config as { recipe: { epochs: number; batchSize: number } };
+    const request: TrainingRequest = {
+      dataset,
+      preset: options.preset,
+      recipe: options.recipe,
+      overrides: { ...(options.epochs !== undefined ? { epochs: options.epochs } : {}), ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}) },
+      ablations: variant.ablations,
+      seed,
+      name: `reproduce: ${variant.label}, seed ${seed}`,
+    };
+    const earlier = options.fresh ? undefined : earlierRun(log, request);
+    let runId: string;
+    if (earlier?.status === 'completed') {
+      runId = earlier.id;
+      options.onRun?.(variant, seed, runId, 'reused');
+    } else {
+      let session: TrainingSession | undefined;
+      if (earlier) {
+        try {
+          session = resumeTraining(workspace, log, backend, earlier.id, {}, options.onEvent);
+          options.onRun?.(variant, seed, earlier.id, 'resumed');
+        } catch {
+          // Nothing to resume from (it stopped before its first checkpoint): train it anew.
+        }
+      }
+      if (!session) {
+        session = startTraining(workspace, log, backend, request, options.onEvent);
+        options.onRun?.(variant, seed, session.runId, 'new');
+      }
+      runId = session.runId;
+      const outcome = await session.done;
+      if (outcome.outcome !== 'completed') throw new Error(`The run of '${variant.label}' (seed ${seed}) ended ${outcome.outcome}: ${outcome.message}`);
+    }
+    const config = log.getRun(runId)!.config as { recipe: { epochs: number; batchSize: number } };
     epochs = config.recipe.epochs;
     batchSize = config.recipe.batchSize;
-    const crops = await evaluateRun(log, session.runId);
-    results.set(variant.id, [...(results.get(variant.id) ?? []), { runId: session.runId, seed, crops }]);
+    const crops = await evaluateRun(log, runId);
+    results.set(variant.id, [...(results.get(variant.id) ?? []), { runId, seed, crops }]);
     if (variant === FULL_MODEL) {
-      towers.push({ runId: session.runId, seed, history: towerHistory(log.kernelSnapshots(session.runId)) });
-      retrievals.push(await retrieval(workspace, log, session.runId, seed, ks));
+      towers.push({ runId, seed, history: towerHistory(log.kernelSnapshots(runId)) });
+      retrievals.push(await retrieval(workspace, log, runId, seed, ks));
     }
   }
   return {
