@@ -31,6 +31,7 @@ let home: string;
 let folder: string;
 let result: Reproduction;
 let files: { markdown: string; html: string };
+let starts: Record<string, unknown>[];
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -38,12 +39,19 @@ beforeAll(async () => {
   folder = smallDataset(3, 4, 2);
   const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'cpu', '--json', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'], { encoding: 'utf8', timeout: 600_000 });
   expect(run.status, run.stderr).toBe(0);
-  const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { markdown: string; html: string; result: Reproduction };
+  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  starts = lines.filter((l) => l.type === 'reproduce-run');
+  const out = lines.at(-1) as unknown as { markdown: string; html: string; result: Reproduction };
   ({ result } = out);
   files = { markdown: out.markdown, html: out.html };
 });
 
 describe('alexnet reproduce', () => {
+  it('says each run as it starts, as JSON lines with --json', () => {
+    expect(starts.map((s) => [s.run, s.of, s.variant, s.seed, s.how])).toEqual(result.variants.flatMap((v) => v.runs.map((r) => [0, 7, v.variant.id, r.seed, 'new'])).map((row, i) => [i + 1, ...row.slice(1)]));
+    expect(starts.map((s) => s.runId)).toEqual(result.variants.flatMap((v) => v.runs.map((r) => r.runId)));
+  });
+
   it('trains the full model under each seed and every ablation under the first, with its switch on', () => {
     expect(result.variants.map((v) => [v.variant.id, v.runs.map((r) => r.seed)])).toEqual([
       ['full', [0, 1]],
@@ -190,8 +198,8 @@ describe('alexnet reproduce after a crash', () => {
     expect(left.map((r) => r.status)).toEqual(['completed', 'running']); // 'running' in a dead process: interrupted
     const again = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stdout).toContain(`seed 0: run ${left[0]!.id} (completed by an earlier reproduction with the same settings: reused)`);
-    expect(again.stdout).toContain(`seed 1: run ${left[1]!.id} (left by an earlier reproduction: resumed from its last checkpoint)`);
+    expect(again.stdout).toContain(`run 1 of 7: The paper's network, seed 0: run ${left[0]!.id} (completed by an earlier reproduction with the same settings: reused)`);
+    expect(again.stdout).toContain(`run 2 of 7: The paper's network, seed 1: run ${left[1]!.id} (left by an earlier reproduction: resumed from its last checkpoint)`);
     const reportFile = /report: (\S+report\.md) and/.exec(again.stdout)![1]!;
     const second = JSON.parse(fs.readFileSync(path.join(path.dirname(reportFile), 'result.json'), 'utf8')) as Reproduction;
     expect(second.variants[0]!.runs.map((r) => r.runId)).toEqual([left[0]!.id, left[1]!.id]);

@@ -52,10 +52,11 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
           ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
           seeds,
           fresh: options.fresh === true,
-          onRun: (variant, seed, runId, how) => {
+          onRun: (variant, seed, runId, how, { index, total }) => {
             progress.done();
             const said = { new: '', reused: ' (completed by an earlier reproduction with the same settings: reused)', resumed: ' (left by an earlier reproduction: resumed from its last checkpoint)' }[how];
-            context.say(`${variant.label}, seed ${seed}: run ${runId}${said}`);
+            if (context.json) process.stdout.write(`${JSON.stringify({ type: 'reproduce-run', run: index + 1, of: total, variant: variant.id, seed, runId, how })}\n`);
+            context.say(`run ${index + 1} of ${total}: ${variant.label}, seed ${seed}: run ${runId}${said}`);
             progress = progressLine(`  ${variant.id}`, context.json, 'steps');
           },
           onEvent: (event) => {

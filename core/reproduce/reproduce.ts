@@ -41,7 +41,7 @@ export interface ReproduceOptions {
    */
   fresh?: boolean;
   /** Called as each run starts (new, reused or resumed), and with its training events. */
-  onRun?: (variant: Variant, seed: number, runId: string, how: RunStart) => void;
+  onRun?: (variant: Variant, seed: number, runId: string, how: RunStart, position: { index: number; total: number }) => void;
   onEvent?: (event: TrainEvent) => void;
 }
 
@@ -170,7 +170,8 @@ export async function reproduce(workspace: Workspace, log: RunLog, backend: Back
   const retrievals: Retrieval[] = [];
   let epochs = 0;
   let batchSize = 0;
-  for (const { variant, seed } of plan) {
+  for (const [index, { variant, seed }] of plan.entries()) {
+    const position = { index, total: plan.length };
     const request: TrainingRequest = {
       dataset,
       preset: options.preset,
@@ -184,20 +185,20 @@ export async function reproduce(workspace: Workspace, log: RunLog, backend: Back
     let runId: string;
     if (earlier?.status === 'completed') {
       runId = earlier.id;
-      options.onRun?.(variant, seed, runId, 'reused');
+      options.onRun?.(variant, seed, runId, 'reused', position);
     } else {
       let session: TrainingSession | undefined;
       if (earlier) {
         try {
           session = resumeTraining(workspace, log, backend, earlier.id, {}, options.onEvent);
-          options.onRun?.(variant, seed, earlier.id, 'resumed');
+          options.onRun?.(variant, seed, earlier.id, 'resumed', position);
         } catch {
           // Nothing to resume from (it stopped before its first checkpoint): train it anew.
         }
       }
       if (!session) {
         session = startTraining(workspace, log, backend, request, options.onEvent);
-        options.onRun?.(variant, seed, session.runId, 'new');
+        options.onRun?.(variant, seed, session.runId, 'new', position);
       }
       runId = session.runId;
       const outcome = await session.done;
