@@ -143,6 +143,7 @@ describe('alexnet reproduce', () => {
       const [summary] = await service.handlers['reports:list'](undefined);
       expect(summary).toMatchObject({ dataset: result.dataset.name, preset: 'quick', recipe: 'small-data', epochs: 1, seeds: [0, 1] });
       expect(summary!.runs).toHaveLength(7);
+      expect(summary!.crossCheck).toBeNull();
       const report = await service.handlers['reports:get']({ reportId: summary!.id });
       expect(report.html).toBe(fs.readFileSync(files.html, 'utf8'));
       await expect(service.handlers['reports:get']({ reportId: 'no-such-report' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
@@ -275,6 +276,17 @@ describe.skipIf(!PYTHON)('alexnet cross-check against the PyTorch reference (ben
     // The earlier sections are kept as they were.
     expect(markdown).toContain('## Figure 4: neighbours by fc7 against raw pixels');
     expect(fs.readFileSync(files.html, 'utf8')).toContain('<h2>Cross-check against an independent reference</h2>');
+  });
+
+  it("shows the verdict in the app's list of reports", async () => {
+    const service = serviceWithoutCompute([], { home });
+    try {
+      const [summary] = await service.handlers['reports:list'](undefined);
+      const written = JSON.parse(fs.readFileSync(path.join(path.dirname(files.markdown), 'result.json'), 'utf8')) as Reproduction;
+      expect(summary!.crossCheck).toEqual({ reference: 'pytorch', differencePoints: written.crossCheck!.differencePoints, tolerancePoints: 2, passed: Math.abs(written.crossCheck!.differencePoints) <= 2 + 1e-9 });
+    } finally {
+      await service.close();
+    }
   });
 
   it('refuses, before training anything, a reference trained for other epochs', () => {

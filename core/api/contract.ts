@@ -269,6 +269,8 @@ export interface ReportSummary {
   /** The seeds of the full model's runs. */
   seeds: number[];
   runs: string[];
+  /** The comparison with an independent reference (`alexnet cross-check`), when one was made. */
+  crossCheck: { reference: string; differencePoints: number; tolerancePoints: number; passed: boolean } | null;
 }
 
 // ---- Looking inside ----

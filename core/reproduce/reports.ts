@@ -18,6 +18,9 @@ function summary(id: string, result: Reproduction): ReportSummary {
     epochs: result.epochs,
     seeds: full.map((r) => r.seed),
     runs: result.variants.flatMap((v) => v.runs.map((r) => r.runId)),
+    crossCheck: result.crossCheck
+      ? { reference: result.crossCheck.reference.name, differencePoints: result.crossCheck.differencePoints, tolerancePoints: result.crossCheck.tolerancePoints, passed: result.crossCheck.passed }
+      : null,
   };
 }
 
