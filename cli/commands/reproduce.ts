@@ -2,7 +2,8 @@
 // ten crops, Figures 3 and 4), written as a Markdown and an HTML report.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ABLATION_VARIANTS } from '../../core/reproduce/variants';
 import { RECIPE_NAMES, type RecipeName } from '../../core/train/recipe';
 import type { Context, WithContext } from '../context';
 import type { CrossCheck } from '../../core/reproduce/cross-check';
@@ -22,10 +23,11 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
     .option('--batch-size <n>', 'images per step', integerOption('Batch size', 1, 4096))
     .option('--seeds <n>', 'runs of the full model, with seeds 0 to n-1 (for error bars); each ablation runs with seed 0', integerOption('Seeds', 1, 20), 3)
     .option('--out <folder>', 'where to write report.md and report.html (default: <home>/reports/<date>)')
+    .option('--ablations <ids>', `comma-separated ablations to train besides the full model, or none (default: all: ${ABLATION_VARIANTS.map((v) => v.id).join(', ')})`, ablationList)
     .option('--fresh', 'train every run anew (by default a run an earlier reproduction with the same settings, data and code completed is reused, and one it left interrupted is resumed)')
     .option('--reference <file>', 'cross-check against this result of bench/reference_train.py (same model, recipe, data and epochs)')
     .action(
-      withContext(async (context: Context, name: string, options: { preset: 'paper' | 'quick'; recipe: RecipeName; epochs?: number; batchSize?: number; seeds: number; out?: string; reference?: string; fresh?: boolean }) => {
+      withContext(async (context: Context, name: string, options: { preset: 'paper' | 'quick'; recipe: RecipeName; epochs?: number; batchSize?: number; seeds: number; out?: string; reference?: string; fresh?: boolean; ablations?: string[] }) => {
         // Checked first: the report is written after hours of training.
         if (options.out !== undefined && fs.existsSync(options.out) && !fs.statSync(options.out).isDirectory()) throw usageError(`--out '${options.out}' is a file; expected a folder for the report.`);
         const { readReference, checkComparable, crossCheck } = await import('../../core/reproduce/cross-check');
@@ -52,6 +54,7 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
           ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
           seeds,
           fresh: options.fresh === true,
+          ...(options.ablations !== undefined ? { ablations: options.ablations } : {}),
           onRun: (variant, seed, runId, how, { index, total }) => {
             progress.done();
             const said = { new: '', reused: ' (completed by an earlier reproduction with the same settings: reused)', resumed: ' (left by an earlier reproduction: resumed from its last checkpoint)' }[how];
@@ -97,6 +100,16 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
         return sayCrossCheck(context, result.crossCheck);
       }),
     );
+}
+
+/** Parses --ablations: ids of ABLATION_VARIANTS separated by commas, or 'none'. */
+function ablationList(value: string): string[] {
+  if (value.trim() === 'none') return [];
+  const ids = value.split(',').map((id) => id.trim());
+  const known = ABLATION_VARIANTS.map((v) => v.id);
+  const wrong = ids.find((id) => !known.includes(id));
+  if (wrong !== undefined) throw new InvalidArgumentError(`Ablation '${wrong}' is not known; use none, or some of ${known.join(', ')} separated by commas.`);
+  return ids;
 }
 
 /** Runs a check that throws a plain Error, turning it into a CLI error with the given exit code. */

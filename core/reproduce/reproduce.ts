@@ -33,6 +33,8 @@ export interface ReproduceOptions {
   batchSize?: number;
   /** The full model trains once per seed; each ablation with the first. At least one. */
   seeds: number[];
+  /** Ids of the ablations to train (default: all of them); the full model always trains. */
+  ablations?: string[];
   /** Retrieval depths for Figure 4. Default 1 and 5. */
   ks?: number[];
   /**
@@ -164,7 +166,10 @@ export async function reproduce(workspace: Workspace, log: RunLog, backend: Back
   if (seeds.length === 0) throw new Error('Reproduction needs at least one seed.');
   if (dataset.entries('test').length === 0) throw new Error(`Dataset '${dataset.manifest.name}' has no test images: every variant is compared on the test split.`);
   const ks = options.ks ?? [1, 5];
-  const plan: { variant: Variant; seed: number }[] = [...seeds.map((seed) => ({ variant: FULL_MODEL, seed })), ...ABLATION_VARIANTS.map((variant) => ({ variant, seed: seeds[0]! }))];
+  const unknown = (options.ablations ?? []).filter((id) => !ABLATION_VARIANTS.some((v) => v.id === id));
+  if (unknown.length > 0) throw new Error(`Ablation '${unknown[0]}' is not known; use ${ABLATION_VARIANTS.map((v) => v.id).join(', ')}.`);
+  const ablations = ABLATION_VARIANTS.filter((v) => options.ablations === undefined || options.ablations.includes(v.id));
+  const plan: { variant: Variant; seed: number }[] = [...seeds.map((seed) => ({ variant: FULL_MODEL, seed })), ...ablations.map((variant) => ({ variant, seed: seeds[0]! }))];
   const results = new Map<string, RunResult[]>();
   const towers: Reproduction['towers'] = [];
   const retrievals: Retrieval[] = [];
@@ -224,7 +229,7 @@ export async function reproduce(workspace: Workspace, log: RunLog, backend: Back
     epochs,
     batchSize,
     dataset: { id: dataset.manifest.id, name: dataset.manifest.name, labels: dataset.labels, train: dataset.entries('train').length, test: dataset.entries('test').length },
-    variants: [FULL_MODEL, ...ABLATION_VARIANTS].map((variant) => ({ variant, runs: results.get(variant.id) ?? [] })),
+    variants: [FULL_MODEL, ...ablations].map((variant) => ({ variant, runs: results.get(variant.id) ?? [] })),
     towers,
     retrieval: retrievals,
   };

@@ -407,7 +407,8 @@ type OptionSpec =
   | { kind: 'output-file' }
   | { kind: 'output-folder' }
   | { kind: 'address' }
-  | { kind: 'reference-file' };
+  | { kind: 'reference-file' }
+  | { kind: 'ablation-list' };
 
 /** Every option that takes a value, as '<command> <flag>' (the global ones with no command). */
 const OPTIONS: Record<string, OptionSpec> = {
@@ -456,6 +457,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'reproduce --seeds': { kind: 'int', min: 1, max: 20 },
   'reproduce --out': { kind: 'output-folder' },
   'reproduce --reference': { kind: 'reference-file' },
+  'reproduce --ablations': { kind: 'ablation-list' },
 };
 
 /** The positional arguments each command needs before its options (valid in form; the runs and datasets need not exist). */
@@ -530,6 +532,8 @@ function badValues(spec: OptionSpec, extra: { file: string; folder: string }): [
       return [[extra.file, 2, ['is a file; expected a folder']]];
     case 'output-file':
       return [[path.join(extra.folder, 'no-such-folder', 'out.csv'), 3, ["Cannot write '"]], [extra.folder, 3, ["Cannot write '"]]];
+    case 'ablation-list':
+      return ['frobnicate', 'no-lrn,,one-tower', '', 'NO-LRN', 'all'].map((v) => [v, 2, ['is not known; use none, or some of one-tower, no-lrn, non-overlapping-pooling, no-dropout, no-pca-noise']]);
     case 'reference-file':
       return [[path.join(extra.folder, 'no-such.json'), 3, ['Cannot read the reference', 'no such file']], [extra.folder, 3, ['Cannot read the reference']], [extra.file, 3, ['is not JSON', 'bench/reference_train.py']]];
     case 'address':
