@@ -337,7 +337,7 @@ def main():
     for variant in variants:
         for seed in (range(args.seeds) if variant == 'full' else [0]):
             runs.append(train_one(args, variant, seed, data, device))
-    device_name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads'
+    device_name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} thread' + ('s' if torch.get_num_threads() > 1 else '')
     result = {
         'reference': 'pytorch',
         'torch': torch.__version__,
