@@ -10,7 +10,7 @@ paper's ten crops. It shares no code with the workbench: images are decoded by P
     node bin/alexnet.js cross-check <report> reference.json
 
 What is the same as the workbench (core/model, core/train):
-- images resized so the shorter side is 256, centre 256x256 (the quick preset: then averaged in 2x2 blocks to 128);
+- images resized with Lanczos-3 so the shorter side is 256, centre 256x256 (the quick preset: then averaged in 2x2 blocks to 128);
   the per-pixel mean image of the training split subtracted; inputs in 0..1 (small-data) or 0..255 (paper);
 - random crops (227, quick 115) and reflections; PCA colour noise with a ~ N(0, 0.1) per image per epoch, from the
   eigenvalues of the training split's RGB covariance in the 0..1 scale;
@@ -144,7 +144,7 @@ def load_split(root, split, classes, size):
             try:
                 with Image.open(path) as im:
                     im = im.convert('RGB')
-                    im = TF.center_crop(TF.resize(im, 256, interpolation=TF.InterpolationMode.BICUBIC, antialias=True), 256)
+                    im = TF.center_crop(TF.resize(im, 256, interpolation=TF.InterpolationMode.LANCZOS), 256)  # Lanczos-3, as the workbench's
                     x = TF.pil_to_tensor(im)
             except Exception as error:  # one bad file must not stop the reference either
                 skipped.append(f'{path}: {error}')
