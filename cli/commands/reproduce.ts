@@ -35,9 +35,9 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
         const referenceResult = referenceFile === undefined ? undefined : readOrExplain(() => readReference(referenceFile));
         const dataset = await resolveDataset(context, name);
         if (referenceResult && referenceFile !== undefined) {
-          const { recipe: recipeOf } = await import('../../core/train/recipe');
-          const defaults = recipeOf(options.recipe, options.preset);
-          const ours = { preset: options.preset, recipe: options.recipe, epochs: options.epochs ?? defaults.epochs, batchSize: options.batchSize ?? defaults.batchSize, dataset: { labels: dataset.labels, train: dataset.entries('train').length, test: dataset.entries('test').length } };
+          const { resolveRecipe } = await import('../../core/workbench/training');
+          const planned = resolveRecipe({ preset: options.preset, recipe: options.recipe, overrides: { ...(options.epochs !== undefined ? { epochs: options.epochs } : {}), ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}) } });
+          const ours = { preset: options.preset, recipe: options.recipe, epochs: planned.epochs, batchSize: planned.batchSize, dataset: { labels: dataset.labels, train: dataset.entries('train').length, test: dataset.entries('test').length } };
           readOrExplain(() => checkComparable(ours, referenceResult, referenceFile), EXIT.usage);
         }
         const backend = await context.backend();

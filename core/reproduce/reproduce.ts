@@ -15,7 +15,7 @@ import type { TrainEvent } from '../train/events';
 import type { RecipeName } from '../train/recipe';
 import { featuresFile } from '../workbench/lookup';
 import { loadRun } from '../workbench/run-files';
-import { resolveConfig, resolveRecipe, resumeTraining, startTraining, type TrainingRequest, type TrainingSession } from '../workbench/training';
+import { resumeTraining, runSettings, startTraining, type TrainingRequest, type TrainingSession } from '../workbench/training';
 import { codeVersion } from '../workbench/version';
 import { runDirectory, type Workspace } from '../workspace';
 import type { CrossCheck } from './cross-check';
@@ -152,7 +152,7 @@ const RESUMABLE: readonly RunRow['status'][] = ['interrupted', 'stopped', 'faile
 
 /** The newest run of an earlier reproduction with exactly this request's settings, data and code, if any. */
 function earlierRun(log: RunLog, request: TrainingRequest): RunRow | undefined {
-  const wanted = JSON.stringify({ model: resolveConfig(request, request.dataset.labels.length), recipe: resolveRecipe(request), ablations: request.ablations ?? {} });
+  const wanted = JSON.stringify(runSettings(request));
   const version = codeVersion();
   return log
     .listRuns({ datasetId: request.dataset.manifest.id })

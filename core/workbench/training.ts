@@ -52,10 +52,15 @@ export function resolveConfig(request: Pick<TrainingRequest, 'preset' | 'ablatio
   return applyAblations(base, request.ablations ?? {});
 }
 
+/** What a run of this request records as its configuration: its model, its recipe and the ablations asked for. */
+export function runSettings(request: Pick<TrainingRequest, 'dataset' | 'preset' | 'recipe' | 'overrides' | 'ablations'>): { model: ModelConfig; recipe: Recipe; ablations: NonNullable<TrainingRequest['ablations']> } {
+  return { model: resolveConfig(request, request.dataset.labels.length), recipe: resolveRecipe(request), ablations: request.ablations ?? {} };
+}
+
 /** Creates the run in the log and its folder; returns the job that trains it. Nothing is trained yet. */
 export function createRun(workspace: Workspace, log: RunLog, backend: Pick<BackendInfo, 'name' | 'device'>, request: TrainingRequest): TrainJob & { kind: 'start' } {
-  const config = resolveConfig(request, request.dataset.labels.length);
-  const recipe = resolveRecipe(request);
+  const settings = runSettings(request);
+  const { model: config, recipe } = settings;
   const runId = newRunId();
   const runDir = runDirectory(workspace, runId);
   fs.mkdirSync(runDir, { recursive: true });
@@ -64,7 +69,7 @@ export function createRun(workspace: Workspace, log: RunLog, backend: Pick<Backe
     datasetId: request.dataset.manifest.id,
     name: request.name ?? `${request.preset} ${recipe.name} seed ${request.seed}`,
     preset: request.preset,
-    config: { model: config, recipe, ablations: request.ablations ?? {} },
+    config: settings,
     recipe: recipe.name,
     seed: request.seed,
     backend: backend.name,
