@@ -8,6 +8,8 @@ export interface GlobalOptions {
   home?: string;
   json?: boolean;
   backend: BackendRequest;
+  /** Threads of the CPU engine (1 to 64); unset: every core. */
+  threads?: number;
 }
 
 export interface Context {

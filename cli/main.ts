@@ -1,6 +1,7 @@
 // The `alexnet` command line: one command with subcommands over the engine in core/.
 import { Command, CommanderError } from 'commander';
-import { BACKEND_REQUESTS, type BackendRequest } from '../core/backend/backend';
+import { BACKEND_REQUESTS, THREADS_VARIABLE, type BackendRequest } from '../core/backend/backend';
+import { MAX_THREADS } from '../core/cpu/engine';
 import { systemFailure } from '../core/system-errors';
 import { registerBenchCommand } from './commands/bench';
 import { registerDataCommands } from './commands/data';
@@ -11,7 +12,7 @@ import { registerInspectCommands } from './commands/inspect';
 import { registerServeCommand } from './commands/serve';
 import { registerTrainCommands } from './commands/train';
 import { openContext, type Context, type GlobalOptions, type WithContext } from './context';
-import { choiceOption, CliError, EXIT, folderOption } from './errors';
+import { choiceOption, CliError, EXIT, folderOption, integerOption } from './errors';
 
 /** Every command of the CLI, on `program` (the tests build the same tree to read its options). */
 export function registerCommands(program: Command, withContext: WithContext, run: (argv: string[]) => Promise<number>): void {
@@ -33,6 +34,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--home <folder>', 'where datasets, runs and the run log live (default: $ALEXNET_HOME or ~/.alexnet-workbench)', folderOption('Home'))
     .option('--json', 'print machine-readable JSON (events as JSON lines while training)')
     .option('--backend <name>', `compute backend: ${BACKEND_REQUESTS.join(', ')}`, choiceOption('Backend', BACKEND_REQUESTS), 'auto' as BackendRequest)
+    .option('--threads <n>', `threads of the CPU engine (default: every core, or $${THREADS_VARIABLE})`, integerOption('Threads', 1, MAX_THREADS))
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showHelpAfterError('(add --help for usage)');
@@ -40,7 +42,11 @@ export async function runCli(argv: string[]): Promise<number> {
   const withContext =
     (action: (context: Context, ...args: never[]) => Promise<number>) =>
     async (...args: unknown[]): Promise<void> => {
-      const context = openContext(program.opts<GlobalOptions>());
+      const options = program.opts<GlobalOptions>();
+      // The CPU engine reads its thread count from the environment, so that the compute processes a host starts
+      // (alexnet serve's) use the same.
+      if (options.threads !== undefined) process.env[THREADS_VARIABLE] = String(options.threads);
+      const context = openContext(options);
       try {
         // commander passes the positional arguments, then the options object, then the command.
         exitCode = await action(context, ...(args.slice(0, -1) as never[]));

@@ -1,17 +1,28 @@
-// Chooses the TensorFlow.js backend: WebGPU through Dawn (the `webgpu` package), optional tfjs-node-gpu, or the CPU.
+// Chooses the TensorFlow.js backend: WebGPU on a hardware GPU (Dawn's `webgpu` package in Node, navigator.gpu in a
+// page), the CPU engine (TensorFlow.js' wasm backend with core/cpu's kernels), TensorFlow.js' JavaScript CPU backend
+// (the slow reference), or the optional tfjs-node-gpu.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // The umbrella package's Node bundle registers every op's gradient with tfjs-core (the ESM gradient modules of
 // tfjs-core use directory imports that Node refuses).
 import '@tensorflow/tfjs';
 
-export type BackendRequest = 'auto' | 'webgpu' | 'cpu' | 'tensorflow';
-export const BACKEND_REQUESTS: BackendRequest[] = ['auto', 'webgpu', 'cpu', 'tensorflow'];
+import { MAX_THREADS, startCpuEngine } from '../cpu/engine';
+
+/**
+ * 'auto': WebGPU on a hardware GPU, else the CPU engine. 'webgpu': WebGPU on any adapter, software ones included.
+ * 'wasm': the CPU engine (WebAssembly SIMD, threads). 'cpu': TensorFlow.js' JavaScript backend, the slow reference.
+ */
+export type BackendRequest = 'auto' | 'webgpu' | 'wasm' | 'cpu' | 'tensorflow';
+export const BACKEND_REQUESTS: BackendRequest[] = ['auto', 'webgpu', 'wasm', 'cpu', 'tensorflow'];
+
+/** The environment variable that sets the CPU engine's thread count (the CLI's --threads sets it too). */
+export const THREADS_VARIABLE = 'ALEXNET_THREADS';
 
 export interface BackendInfo {
-  /** The tfjs backend name in use: 'webgpu', 'cpu' or 'tensorflow'. */
+  /** The tfjs backend name in use: 'webgpu', 'wasm', 'cpu' or 'tensorflow'. */
   name: string;
-  /** The adapter or device in words, e.g. 'nvidia (vulkan)' or 'llvmpipe, software Vulkan'. */
+  /** The adapter or device in words, e.g. 'nvidia (vulkan)' or 'CPU (WebAssembly SIMD, 2 threads)'. */
   device: string;
   /** Set when the backend in use is not what was asked for, or is slow: shown to the user. */
   notice?: string;
@@ -41,17 +52,24 @@ function describeAdapter(info: GPUAdapterInfo): string {
   return parts.length > 0 ? parts.join(' ') : 'unnamed WebGPU adapter';
 }
 
-async function tryWebGpu(): Promise<BackendInfo | string> {
+/** Software renderers (Mesa's lavapipe, Chromium's SwiftShader): correct, and far slower than the CPU engine. */
+function softwareAdapter(info: GPUAdapterInfo, device: string): boolean {
+  return (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(device);
+}
+
+/** WebGPU on the adapter found; with `hardwareOnly`, a software adapter is refused (and nothing is started). */
+async function tryWebGpu(hardwareOnly: boolean): Promise<BackendInfo | string> {
   try {
     webgpuInstalled ??= installNodeWebGpu();
     const info = await webgpuInstalled;
-    if (!info) return 'no WebGPU adapter was found (on Linux without a GPU, install Mesa 25 mesa-vulkan-drivers for lavapipe)';
+    if (!info) return 'no WebGPU adapter was found';
+    const device = describeAdapter(info);
+    const software = softwareAdapter(info, device);
+    if (software && hardwareOnly) return `the only WebGPU adapter is a software renderer (${device})`;
     await import('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu'))) return 'the WebGPU backend failed to initialise';
     await tf.ready();
     watchDevice((tf.backend() as unknown as { device: GPUDevice }).device);
-    const device = describeAdapter(info);
-    const software = /llvmpipe|lavapipe|swiftshader/i.test(device);
     return {
       name: 'webgpu',
       device,
@@ -74,6 +92,28 @@ async function tryTensorflow(): Promise<BackendInfo | string> {
   }
 }
 
+/** The CPU engine's thread count from $ALEXNET_THREADS, or undefined (all of the host's) when it is not set. */
+export function threadsFromEnvironment(): number | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const value = env?.[THREADS_VARIABLE];
+  if (value === undefined || value === '') return undefined;
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new Error(`${THREADS_VARIABLE}='${value}' is not allowed; use a whole number of threads from 1 to ${MAX_THREADS}.`);
+  }
+  return threads;
+}
+
+async function tryWasm(): Promise<BackendInfo | string> {
+  try {
+    const started = await startCpuEngine(threadsFromEnvironment());
+    const threads = `${started.threads} thread${started.threads === 1 ? '' : 's'}`;
+    return { name: 'wasm', device: `CPU (WebAssembly SIMD, ${threads})`, ...(started.notice ? { notice: started.notice } : {}) };
+  } catch (error) {
+    return `the CPU engine (WebAssembly SIMD) could not start: ${(error as Error).message}`;
+  }
+}
+
 async function useCpu(notice?: string): Promise<BackendInfo> {
   await tf.setBackend('cpu');
   // The CPU backend advertises tfjs-node on first use; that package needs a libtensorflow download, so we say our own.
@@ -82,21 +122,25 @@ async function useCpu(notice?: string): Promise<BackendInfo> {
   return { name: 'cpu', device: 'CPU (TensorFlow.js JavaScript backend)', ...(notice ? { notice } : {}) };
 }
 
-/** Selects and initialises a backend. 'auto' tries WebGPU, then falls back to the CPU with a notice. */
+/**
+ * Selects and initialises a backend. 'auto' takes WebGPU on a hardware GPU, else the CPU engine (WebAssembly SIMD on
+ * every core), else, with a notice, TensorFlow.js' JavaScript backend.
+ */
 export async function selectBackend(request: BackendRequest): Promise<BackendInfo> {
   if (!BACKEND_REQUESTS.includes(request)) {
     throw new Error(`Backend '${String(request)}' is not known; use one of ${BACKEND_REQUESTS.join(', ')}.`);
   }
   if (request === 'cpu') return useCpu();
-  if (request === 'tensorflow') {
-    const result = await tryTensorflow();
-    if (typeof result === 'string') throw new Error(`Backend 'tensorflow' is not available: ${result}.`);
+  if (request === 'tensorflow' || request === 'wasm' || request === 'webgpu') {
+    const result = request === 'tensorflow' ? await tryTensorflow() : request === 'wasm' ? await tryWasm() : await tryWebGpu(false);
+    if (typeof result === 'string') throw new Error(`Backend '${request}' is not available: ${result}.`);
     return result;
   }
-  const result = await tryWebGpu();
-  if (typeof result !== 'string') return result;
-  if (request === 'webgpu') throw new Error(`Backend 'webgpu' is not available: ${result}.`);
-  return useCpu(`No GPU backend: ${result}. Falling back to the CPU, which is much slower.`);
+  const gpu = await tryWebGpu(true);
+  if (typeof gpu !== 'string') return gpu;
+  const wasm = await tryWasm();
+  if (typeof wasm !== 'string') return { ...wasm, notice: [`No hardware GPU (${gpu}): computing on the CPU engine.`, wasm.notice].filter(Boolean).join(' ') };
+  return useCpu(`No GPU (${gpu}) and ${wasm}: computing on TensorFlow.js' JavaScript backend, which is much slower.`);
 }
 
 let deviceLost: GPUDeviceLostInfo | undefined;

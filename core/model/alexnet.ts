@@ -173,6 +173,13 @@ export class AlexNet {
     const pool = (x: tf.Tensor4D) => tf.maxPool(x, poolWindow, poolStride, 'valid');
     const convRelu = (x: tf.Tensor4D, layer: string, stride: number, pad: 'valid' | 'same', inputGradient = true) =>
       tf.relu(tf.add(conv2d(x, p(`${layer}/kernel`) as tf.Tensor4D, stride, pad, inputGradient), p(`${layer}/bias`))) as tf.Tensor4D;
+    const convReluTowers = (x: tf.Tensor4D, layer: string, names: string[], stride: number, pad: 'valid' | 'same') => {
+      if (names.length === 1) return [convRelu(x, `${layer}/${names[0]}`, stride, pad, false)];
+      const kernel = tf.concat(names.map((t) => p(`${layer}/${t}/kernel`)), 3) as tf.Tensor4D;
+      const bias = tf.concat(names.map((t) => p(`${layer}/${t}/bias`)));
+      const both = tf.relu(tf.add(conv2d(x, kernel, stride, pad, false), bias)) as tf.Tensor4D;
+      return tf.split(both, names.length, 3) as tf.Tensor4D[];
+    };
     // Section 3.3: b = a / (k + alpha * sum of a^2 over n adjacent maps)^beta, within each tower's maps as on each GPU.
     const lrn = (x: tf.Tensor4D) =>
       config.lrn ? localResponseNorm(x, LRN.k, LRN.n, LRN.alpha, LRN.beta) : x;
@@ -180,8 +187,9 @@ export class AlexNet {
       if (tap) for (const x of xs) tap(name, x);
     };
 
-    // conv1: [batch, 55, 55, 48] per tower (paper), 11x11 stride 4, no padding.
-    const c1 = towers.map((t) => convRelu(images, `conv1/${t}`, 4, 'valid', false)); // the image needs no gradient
+    // conv1: [batch, 55, 55, 48] per tower (paper), 11x11 stride 4, no padding. Both towers see the same image, so
+    // their kernels go into one convolution (the same sums per output, one pass over the image) that is split after.
+    const c1 = convReluTowers(images, 'conv1', towers, 4, 'valid'); // the image needs no gradient
     report('conv1', c1);
     const p1 = c1.map((x) => pool(lrn(x))); // [batch, 27, 27, 48]
     report('pool1', p1);
