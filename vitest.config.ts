@@ -10,6 +10,9 @@ export default defineConfig({
     hookTimeout: 600_000,
     fileParallelism: true,
     maxWorkers: 2,
+    // Two test files run at once on two cores: the CPU engine takes one thread each (and so do the CLI processes they
+    // start, which inherit it). Tests of the thread pool ask for their thread count themselves.
+    env: { ALEXNET_THREADS: '1' },
     // The fault suite's tally (e2e/faults) is cleared before and printed after every run.
     globalSetup: ['e2e/faults/summary.ts'],
   },

@@ -37,7 +37,7 @@ describe('alexnet CLI', () => {
   });
 
   it('trains one epoch of the quick preset on the CPU and shows it in the history', () => {
-    const r = alexnet(home, '--backend', 'cpu', 'train', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4');
+    const r = alexnet(home, '--backend', 'wasm', 'train', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/NOT the paper's model/);
     expect(r.stdout).toMatch(/epoch 1\/1 {2}loss/);
@@ -50,7 +50,7 @@ describe('alexnet CLI', () => {
     expect(exported.code, exported.stderr).toBe(0);
     const files = JSON.parse(exported.stdout) as { onnx: string; tfjsModel: string; tfjsWeights: string };
     for (const file of [files.onnx, files.tfjsModel, files.tfjsWeights]) expect(fs.statSync(file).size).toBeGreaterThan(0);
-    const kernels = alexnet(home, '--backend', 'cpu', 'kernels', 'last', '--out', path.join(home, 'k'));
+    const kernels = alexnet(home, '--backend', 'wasm', 'kernels', 'last', '--out', path.join(home, 'k'));
     expect(kernels.code, kernels.stderr).toBe(0);
     expect(fs.readdirSync(path.join(home, 'k')).sort()).toEqual(['conv1-tower-a.png', 'conv1-tower-b.png']);
   });
@@ -75,7 +75,7 @@ describe('alexnet CLI', () => {
     const data = alexnet(home, 'train', path.join(home, 'no-such-folder'));
     expect(data.code).toBe(3);
     expect(data.stderr).toMatch(/neither an imported dataset id/);
-    const image = alexnet(home, '--backend', 'cpu', 'predict', 'last', path.join(home, 'missing.jpg'));
+    const image = alexnet(home, '--backend', 'wasm', 'predict', 'last', path.join(home, 'missing.jpg'));
     expect(image.code).toBe(3);
     expect(image.stderr).toMatch(/missing\.jpg' does not exist/);
   });
@@ -101,7 +101,7 @@ describe('a training process killed at random (SIGKILL)', () => {
     const home = tempHome();
     const folder = smallDataset(2, 4, 1);
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [BIN, '--home', home, '--backend', 'cpu', 'train', folder, '--preset', 'quick', '--epochs', '4', '--batch-size', '4'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, '--home', home, '--backend', 'wasm', 'train', folder, '--preset', 'quick', '--epochs', '4', '--batch-size', '4'], { stdio: 'ignore' });
     // Wait for the first checkpoint, then kill without warning.
     const runs = path.join(home, 'runs');
     const started = Date.now();
@@ -114,7 +114,7 @@ describe('a training process killed at random (SIGKILL)', () => {
     expect(listed.stderr).toMatch(/was interrupted/);
     const [run] = JSON.parse(listed.stdout) as { id: string; status: string }[];
     expect(run!.status).toBe('interrupted');
-    const resumed = alexnet(home, '--backend', 'cpu', 'resume', run!.id);
+    const resumed = alexnet(home, '--backend', 'wasm', 'resume', run!.id);
     expect(resumed.code, resumed.stderr).toBe(0);
     const shown = JSON.parse(alexnet(home, '--json', 'runs', 'show', run!.id).stdout) as { run: { status: string }; epochs: { epoch: number }[] };
     expect(shown.run.status).toBe('completed');

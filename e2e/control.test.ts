@@ -20,7 +20,7 @@ describe('run control on the CPU backend', () => {
   let dataset: Dataset;
 
   beforeAll(async () => {
-    backend = await selectBackend('cpu');
+    backend = await selectBackend('wasm');
     workspace = openWorkspace(tempHome());
     log = RunLog.open(workspace.database);
     dataset = await importDataset(smallDataset(2, 4, 1), workspace.datasets);

@@ -25,7 +25,7 @@ let files: ExportedFiles;
 let images: ArrayLike<number>[];
 
 beforeAll(async () => {
-  const backend = await selectBackend('cpu');
+  const backend = await selectBackend('wasm');
   const workspace = openWorkspace(tempHome());
   const log = RunLog.open(workspace.database);
   const dataset = await importDataset(smallDataset(6, 4, 2), workspace.datasets);

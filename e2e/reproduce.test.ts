@@ -37,7 +37,7 @@ beforeAll(async () => {
   await selectBackend('cpu');
   home = tempHome();
   folder = smallDataset(3, 4, 2);
-  const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'cpu', '--json', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'], { encoding: 'utf8', timeout: 600_000 });
+  const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'wasm', '--json', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'], { encoding: 'utf8', timeout: 600_000 });
   expect(run.status, run.stderr).toBe(0);
   const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   starts = lines.filter((l) => l.type === 'reproduce-run');
@@ -189,7 +189,7 @@ describe('alexnet reproduce', () => {
 describe('alexnet reproduce after a crash', () => {
   it('reuses the runs an earlier reproduction completed, resumes the one it left, and trains the rest', () => {
     const crashHome = tempHome();
-    const args = ['--home', crashHome, '--backend', 'cpu', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'];
+    const args = ['--home', crashHome, '--backend', 'wasm', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--seeds', '2'];
     // Killed for real right after the second run wrote its (only) checkpoint, before that run was marked completed.
     const crashed = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ALEXNET_FAULT: 'checkpoint:renamed:2' } });
     expect(crashed.signal).toBe('SIGKILL');
@@ -296,7 +296,7 @@ describe.skipIf(!PYTHON)('alexnet cross-check against the PyTorch reference (ben
     const other = path.join(path.dirname(referenceFile), 'other-epochs.json');
     fs.writeFileSync(other, JSON.stringify({ ...reference, epochs: 3 }));
     const runsBefore = fs.readdirSync(path.join(home, 'runs')).length;
-    const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'cpu', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--reference', other], { encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [BIN, '--home', home, '--backend', 'wasm', 'reproduce', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4', '--reference', other], { encoding: 'utf8', timeout: 120_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(`The reference '${other}' was trained with epochs 3, this reproduction with 1`);
     expect(fs.readdirSync(path.join(home, 'runs'))).toHaveLength(runsBefore);

@@ -1,31 +1,37 @@
 // `alexnet bench` (npm run bench): training and forward images/s, import images/s and neighbour query time, measured
-// on the backend in use. Speed claims are ratios against the PyTorch reference run beside it (docs/PERFORMANCE.md).
+// on the backend in use; with --against-pytorch, this engine and the PyTorch reference side by side (bench-pytorch.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { importDataset } from '../../core/dataset/import';
-import { nearestNeighboursTf } from '../../core/inspect/neighbours';
+import { searchableFloats } from '../../core/cpu/distances';
+import { searchNeighbours } from '../../core/inspect/neighbours';
 import { bufferLimitBytes } from '../../core/backend/backend';
 import { AlexNet } from '../../core/model/alexnet';
 import { checkBufferLimit } from '../../core/model/buffers';
-import { paperConfig, quickConfig } from '../../core/model/config';
+import { paperConfig, quickConfig, type Preset } from '../../core/model/config';
 import { Rng } from '../../core/random/rng';
 import { createOptimizer } from '../../core/train/optimizer';
 import { recipe } from '../../core/train/recipe';
 import type { Context, WithContext } from '../context';
-import { choiceOption, integerOption, notFound, usageError } from '../errors';
+import { choiceOption, integerOption, notFound, textOption, usageError } from '../errors';
+import { benchAgainstPytorch } from './bench-pytorch';
 import { DEMO_DATASET } from './demo';
 
-interface BenchOptions {
-  preset: 'paper' | 'quick';
+export interface BenchOptions {
+  preset?: Preset;
   batchSize?: number;
   steps?: number;
   warmup?: number;
   classes: number;
   importFolder?: string;
   database: number;
+  modelOnly?: boolean;
+  againstPytorch?: boolean;
+  rounds: number;
+  python?: string;
 }
 
 /** Seconds per call of `body`, after `warmup` calls, over `steps` calls (the last call's data is awaited). */
@@ -36,96 +42,120 @@ async function time(warmup: number, steps: number, body: () => Promise<void>): P
   return (performance.now() - started) / 1000 / steps;
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Whether the backend in use is a hardware GPU (software adapters carry a notice). */
+function onHardwareGpu(backend: { name: string; notice?: string }): boolean {
+  return (backend.name === 'webgpu' && !backend.notice) || backend.name === 'tensorflow';
+}
+
+/** Training and forward images/s of a model on random input, as the trainer's step does it. */
+async function measureModel(preset: Preset, batch: number, classes: number, warmup: number, steps: number): Promise<{ train: number; forward: number; tensors: number }> {
+  const config = preset === 'paper' ? paperConfig(classes) : quickConfig(classes);
+  const model = AlexNet.create(config, 'paper', 0);
+  const optimizer = createOptimizer(recipe('paper', preset).optimizer, model.variables());
+  const x = tf.randomNormal([batch, config.cropSize, config.cropSize, 3]) as tf.Tensor4D;
+  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % config.classes), 'int32'), config.classes));
+  const rng = new Rng(0, 'bench');
+  const variables = model.variables();
+  // A training step as the trainer does it: forward with dropout, backward, SGD update, loss read back.
+  const trainStep = async () => {
+    const masks = model.dropoutMasks(batch, rng);
+    const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(model.forward(x, { dropoutMasks: masks }))), 1))) as tf.Scalar, variables);
+    optimizer.apply(grads, 0.001);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads), ...(masks ?? [])]);
+  };
+  const forward = async () => {
+    const logits = tf.tidy(() => model.forward(x));
+    await logits.data();
+    logits.dispose();
+  };
+  try {
+    const trainSeconds = await time(warmup, steps, trainStep);
+    const forwardSeconds = await time(Math.min(3, warmup), steps, forward);
+    return { train: batch / trainSeconds, forward: batch / forwardSeconds, tensors: tf.memory().numTensors };
+  } finally {
+    tf.dispose([x, labels]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
 export function registerBenchCommand(program: Command, withContext: WithContext): void {
   program
     .command('bench')
     .description('measure training and forward images/s, import images/s and neighbour query time on this backend')
-    .option('--preset <preset>', 'paper (the benchmark of record) or quick', choiceOption('Preset', ['paper', 'quick'] as const), 'paper')
-    .option('--batch-size <n>', 'images per step (default 128 as the reference; 8 without a hardware GPU)', integerOption('Batch size', 1, 4096))
-    .option('--steps <n>', 'timed steps (default 20; 3 without a hardware GPU)', integerOption('Steps', 1, 10_000))
-    .option('--warmup <n>', 'untimed steps first (default 5; 1 without a hardware GPU)', integerOption('Warm-up', 0, 1000))
+    .option('--preset <preset>', 'paper (the benchmark of record) or quick; with --against-pytorch, default both', choiceOption('Preset', ['paper', 'quick'] as const))
+    .option('--batch-size <n>', 'images per step (default 128 on a GPU; without one 8 for the paper preset, 16 for the quick one)', integerOption('Batch size', 1, 4096))
+    .option('--steps <n>', 'timed steps (default 20 on a GPU; without one 3 for the paper preset, 20 for the quick one)', integerOption('Steps', 1, 10_000))
+    .option('--warmup <n>', 'untimed steps first (default 5 on a GPU; without one 1 for the paper preset, 3 for the quick one)', integerOption('Warm-up', 0, 1000))
     .option('--classes <n>', 'outputs of fc8 (the reference uses 1000)', integerOption('Classes', 2, 100_000), 1000)
     .option('--import-folder <folder>', 'folder to time the import on (default: the embedded demo dataset)')
-    .option('--database <n>', 'feature vectors searched in the neighbour benchmark', integerOption('Database', 1, 10_000_000), 10_000)
+    .option('--database <n>', 'feature vectors (4096 values each) searched in the neighbour benchmark', integerOption('Database', 1, 200_000), 10_000)
+    .option('--model-only', 'measure training and forward only')
+    .option('--against-pytorch', 'run this engine and bench/alexnet_torch.py side by side, in turns, at the same thread count, and print the ratios')
+    .option('--rounds <n>', 'turns of each side with --against-pytorch (medians are compared)', integerOption('Rounds', 1, 100), 3)
+    .option('--python <executable>', 'the Python with PyTorch for --against-pytorch (default /usr/bin/python3, else python3)', textOption('Python', 4096))
     .action(
       withContext(async (context: Context, given: BenchOptions) => {
-        let options = given;
         // Checked first: the import is timed last, after minutes of training steps.
-        if (options.importFolder !== undefined && !(fs.existsSync(options.importFolder) && fs.statSync(options.importFolder).isDirectory())) {
-          throw notFound(`Folder '${options.importFolder}' given to --import-folder does not exist or is not a folder.`);
+        if (given.importFolder !== undefined && !(fs.existsSync(given.importFolder) && fs.statSync(given.importFolder).isDirectory())) {
+          throw notFound(`Folder '${given.importFolder}' given to --import-folder does not exist or is not a folder.`);
         }
         const backend = await context.backend();
-        // Batch 128 of the paper's model takes minutes per step on a CPU or a software adapter: measure less there.
-        const hardware = backend.name !== 'cpu' && !backend.notice;
-        options = { ...options, batchSize: options.batchSize ?? (hardware ? 128 : 8), steps: options.steps ?? (hardware ? 20 : 3), warmup: options.warmup ?? (hardware ? 5 : 1) };
-        if (!hardware) context.warn(`bench: no hardware GPU, so batch ${options.batchSize}, ${options.steps} timed steps (set --batch-size and --steps to change)`);
-        const steps = options.steps!;
-        const warmup = options.warmup!;
-        const results: Record<string, number | string> = { backend: backend.name, device: backend.device, preset: options.preset, batch: options.batchSize! };
-        const config = options.preset === 'paper' ? paperConfig(options.classes) : quickConfig(options.classes);
+        const hardware = onHardwareGpu(backend);
+        if (given.againstPytorch) return benchAgainstPytorch(context, backend, hardware, given);
+        const preset = given.preset ?? 'paper';
+        // Batch 128 of the paper's model takes many seconds per step on a CPU or a software adapter: measure less there.
+        const small = preset === 'paper' ? { batch: 8, steps: 3, warmup: 1 } : { batch: 16, steps: 20, warmup: 3 };
+        const batch = given.batchSize ?? (hardware ? 128 : small.batch);
+        const steps = given.steps ?? (hardware ? 20 : small.steps);
+        const warmup = given.warmup ?? (hardware ? 5 : small.warmup);
+        if (!hardware && given.batchSize === undefined) context.warn(`bench: no hardware GPU, so batch ${batch}, ${steps} timed steps (set --batch-size and --steps to change)`);
+        const config = preset === 'paper' ? paperConfig(given.classes) : quickConfig(given.classes);
         try {
-          checkBufferLimit(config, options.batchSize!, bufferLimitBytes(), backend.device);
+          checkBufferLimit(config, batch, bufferLimitBytes(), backend.device);
         } catch (error) {
           // The remedy is another preset, batch size or backend: a usage error, not a failure of the benchmark.
           throw usageError((error as Error).message);
         }
-        const model = AlexNet.create(config, 'paper', 0);
-        const optimizer = createOptimizer(recipe('paper', options.preset).optimizer, model.variables());
-        const b = options.batchSize!;
-        const x = tf.randomNormal([b, config.cropSize, config.cropSize, 3]) as tf.Tensor4D;
-        const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: b }, (_, i) => i % config.classes), 'int32'), config.classes));
-        const rng = new Rng(0, 'bench');
-        const variables = model.variables();
-        // A training step as the trainer does it: forward with dropout, backward, SGD update, loss read back.
-        const trainStep = async () => {
-          const masks = model.dropoutMasks(b, rng);
-          const { value, grads } = tf.variableGrads(
-            () => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(model.forward(x, { dropoutMasks: masks }))), 1))) as tf.Scalar,
-            variables,
-          );
-          optimizer.apply(grads, 0.001);
-          await value.data();
-          tf.dispose([value, ...Object.values(grads), ...(masks ?? [])]);
-        };
-        const forward = async () => {
-          const logits = tf.tidy(() => model.forward(x));
-          await logits.data();
-          logits.dispose();
-        };
-        context.warn(`bench: ${options.preset} model, batch ${b}, ${warmup} warm-up + ${steps} timed steps`);
-        const trainSeconds = await time(warmup, steps, trainStep);
-        results.train_img_s = Math.round((b / trainSeconds) * 10) / 10;
-        const forwardSeconds = await time(Math.min(3, warmup), steps, forward);
-        results.fwd_img_s = Math.round((b / forwardSeconds) * 10) / 10;
-        results.tensors_after = tf.memory().numTensors;
-        tf.dispose([x, labels]);
-        optimizer.dispose();
-        model.dispose();
+        const results: Record<string, number | string> = { backend: backend.name, device: backend.device, preset, batch, classes: given.classes };
+        context.warn(`bench: ${preset} model, batch ${batch}, ${warmup} warm-up + ${steps} timed steps`);
+        const measured = await measureModel(preset, batch, given.classes, warmup, steps);
+        results.train_img_s = round1(measured.train);
+        results.fwd_img_s = round1(measured.forward);
+        results.tensors_after = measured.tensors;
+        // Peak resident memory of this process (Linux reports KiB).
+        results.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
 
-        // Import: decode, convert, resize and cache a folder of real photos into a scratch workspace.
-        const folder = options.importFolder ?? DEMO_DATASET;
-        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-bench-'));
-        try {
-          const started = performance.now();
-          const dataset = await importDataset(folder, scratch);
-          const seconds = (performance.now() - started) / 1000;
-          results.import_img_s = Math.round((dataset.manifest.report.imported / seconds) * 10) / 10;
-          dataset.close();
-        } finally {
-          fs.rmSync(scratch, { recursive: true, force: true });
+        if (!given.modelOnly) {
+          // Import: decode, convert, resize and cache a folder of real photos into a scratch workspace.
+          const folder = given.importFolder ?? DEMO_DATASET;
+          const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-bench-'));
+          try {
+            const started = performance.now();
+            const dataset = await importDataset(folder, scratch);
+            const seconds = (performance.now() - started) / 1000;
+            results.import_img_s = round1(dataset.manifest.report.imported / seconds);
+            dataset.close();
+          } finally {
+            fs.rmSync(scratch, { recursive: true, force: true });
+          }
+
+          // Nearest neighbours: one fc7 query (4096) against a database of stored features, laid out as a stored
+          // feature file is read (in place for the CPU engine's search).
+          const dimension = 4096;
+          const database = searchableFloats(given.database, dimension);
+          const fill = new Rng(0, 'bench-features');
+          for (let i = 0; i < database.length; i++) database[i] = Math.max(0, fill.normal());
+          const query = database.slice(0, dimension);
+          const querySeconds = await time(1, 5, async () => {
+            await searchNeighbours(tf, query, database, dimension, 6);
+          });
+          results.neighbours_ms = round1(querySeconds * 1000);
+          results.neighbours_database = given.database;
         }
-
-        // Nearest neighbours: one fc7 query (4096) against a database of stored features.
-        const dimension = 4096;
-        const database = new Float32Array(options.database * dimension);
-        const fill = new Rng(0, 'bench-features');
-        for (let i = 0; i < database.length; i++) database[i] = Math.max(0, fill.normal());
-        const query = database.slice(0, dimension);
-        const querySeconds = await time(1, 5, async () => {
-          await nearestNeighboursTf(tf, query, database, dimension, 6);
-        });
-        results.neighbours_ms = Math.round(querySeconds * 1000 * 10) / 10;
-        results.neighbours_database = options.database;
 
         if (context.json) process.stdout.write(`${JSON.stringify(results)}\n`);
         else process.stdout.write(`RESULT ${Object.entries(results).map(([k, v]) => `${k}=${String(v).replace(/\s+/g, '_')}`).join(' ')}\n`);

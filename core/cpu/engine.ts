@@ -61,3 +61,10 @@ export function cpuEngineThreads(): number | undefined {
   const engine = activeCpuEngine();
   return engine ? (engine.pool?.threads ?? 1) : undefined;
 }
+
+/** Bytes of the CPU engine's memories in use: the wasm backend's heap and the thread pool's shared memory. */
+export function cpuEngineMemory(): { heapBytes: number; poolBytes: number } | undefined {
+  const engine = activeCpuEngine();
+  if (!engine) return undefined;
+  return { heapBytes: engine.module.HEAPU8.byteLength, poolBytes: engine.pool?.memory.buffer.byteLength ?? 0 };
+}

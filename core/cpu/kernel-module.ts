@@ -31,7 +31,7 @@ export interface KernelExports {
   conv_work_floats(shape: Pointer): number;
   conv_forward(shape: Pointer, x: Pointer, w: Pointer, y: Pointer, work: Pointer, thread: number, threads: number): void;
   conv_input_grad(shape: Pointer, dy: Pointer, wt: Pointer, dx: Pointer, work: Pointer, thread: number, threads: number): void;
-  conv_filter_grad(shape: Pointer, x: Pointer, dy: Pointer, dw: Pointer, partials: Pointer, work: Pointer, thread: number, threads: number): void;
+  conv_filter_grad(shape: Pointer, x: Pointer, dy: Pointer, dw: Pointer, partials: Pointer, block: number, work: Pointer, thread: number, threads: number): void;
   sum_partials(out: Pointer, partials: Pointer, count: number, n: number, thread: number, threads: number): void;
   transpose(src: Pointer, rows: number, cols: number, dst: Pointer, thread: number, threads: number): void;
   max_pool_grad(x: Pointer, dy: Pointer, dx: Pointer, batch: number, height: number, width: number, channels: number, outHeight: number, outWidth: number, filterHeight: number, filterWidth: number, strideHeight: number, strideWidth: number, padTop: number, padLeft: number, thread: number, threads: number): void;

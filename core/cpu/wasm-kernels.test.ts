@@ -251,3 +251,42 @@ for (const threads of [1, 2]) {
     }
   });
 }
+
+describe("the CPU engine's results do not depend on the thread count", () => {
+  /** conv1's and conv3's value and gradients, and an fc layer's, with the pool for every kernel. */
+  async function compute(threads: number): Promise<Float32Array[]> {
+    await startCpuEngine(threads);
+    setPoolPolicy('always');
+    try {
+      const out = tf.tidy(() => {
+        const results: tf.Tensor[] = [];
+        for (const [batch, size, inC, outC, k, stride, pad] of [
+          [2, 115, 3, 24, 11, 4, 'valid'],
+          [16, 6, 64, 48, 3, 1, 'same'],
+        ] as const) {
+          const x = tf.tensor4d(random([batch, size, size, inC], 20), [batch, size, size, inC]);
+          const w = tf.tensor4d(random([k, k, inC, outC], 21), [k, k, inC, outC]);
+          const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)));
+          results.push(tf.conv2d(x, w, stride, pad), ...tf.grads(f)([x, w]));
+        }
+        const a = tf.tensor2d(random([16, 256], 22), [16, 256]);
+        const b = tf.tensor2d(random([256, 200], 23), [256, 200]);
+        results.push(...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D))))([a, b]));
+        return results;
+      });
+      const values = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
+      tf.dispose(out);
+      return values;
+    } finally {
+      setPoolPolicy('auto');
+    }
+  }
+
+  it('gives the same bits on one thread and on three (so a run resumes exactly on any machine)', async () => {
+    const one = await compute(1);
+    const three = await compute(3);
+    expect(one).toHaveLength(three.length);
+    one.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(three[i]!)));
+    await selectBackend('cpu');
+  });
+});

@@ -155,6 +155,15 @@ function convWorkFloats(info: tf.backend_util.Conv2DInfo): number {
   return MATMUL_WORK_FLOATS + 64 * info.filterHeight * info.filterWidth * info.inChannels;
 }
 
+/**
+ * Positions per block of the filter gradient's sum: at most 64 blocks of 256 or more, a multiple of conv.c's 64-row
+ * chunks. Chosen from the shape alone, so that the sum's order, and so its bits, do not depend on the thread count.
+ */
+function filterGradientBlock(positions: number): number {
+  const rows = 64;
+  return Math.max(rows * 4, Math.ceil(Math.ceil(positions / 64) / rows) * rows);
+}
+
 /** Conv2DInfo when this engine covers the case (NHWC, no dilation, float32), else undefined. */
 function convInfo(xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap, dtypes: string[]): tf.backend_util.Conv2DInfo | undefined {
   const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
@@ -232,17 +241,19 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo | TensorInfo[] {
     heap(engine).fill(0, offsetOf(engine, out), offsetOf(engine, out) + floatBytes(size));
     return out;
   }
+  const block = filterGradientBlock(positions);
+  const blocks = Math.ceil(positions / block);
   execute(engine, {
     inputs: [{ info: x, bytes: floatBytes(tf.util.sizeFromShape(x.shape)) }, { info: dy, bytes: floatBytes(positions * info.outChannels) }],
     outputs: [{ info: out, bytes: floatBytes(size) }],
     ints: convShape(info),
-    // Partial filters of threads 1.., then each thread's work.
-    scratchBytes: (threads) => floatBytes((threads - 1) * size + threads * convWorkFloats(info)),
+    // The partial filters of blocks 1.., then each thread's work.
+    scratchBytes: (threads) => floatBytes((blocks - 1) * size + threads * convWorkFloats(info)),
     flops: positions * K * info.outChannels,
-    body: ({ inputs, outputs, ints, scratch, threads, run }) => {
+    body: ({ inputs, outputs, ints, scratch, run }) => {
       const partials = scratch;
-      run('conv_filter_grad', [ints, inputs[0]!, inputs[1]!, outputs[0]!, partials, partials + floatBytes((threads - 1) * size)]);
-      if (threads > 1) run('sum_partials', [outputs[0]!, partials, threads - 1, size]);
+      run('conv_filter_grad', [ints, inputs[0]!, inputs[1]!, outputs[0]!, partials, block, partials + floatBytes((blocks - 1) * size)]);
+      if (blocks > 1) run('sum_partials', [outputs[0]!, partials, blocks - 1, size]);
     },
   });
   return out;

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { searchableFloats } from '../cpu/distances';
 
 /** What the file holds. */
 export interface FeatureStore {
@@ -14,7 +15,7 @@ export interface FeatureStore {
   dimension: number;
   /** What each row belongs to, one per row (positions in the dataset's training entries, or record indices). */
   records: number[];
-  /** [records.length, dimension] row-major. */
+  /** [records.length, dimension] row-major. As read, a view on a memory the CPU engine's search reads in place. */
   features: Float32Array;
 }
 
@@ -171,8 +172,8 @@ export function readFeatureStore(file: string): FeatureStore {
     const actual = size - 4 - headerLength;
     if (actual < dataBytes) throw fail(`is truncated (${actual} bytes of features, expected ${dataBytes} for ${count} rows of ${dimension})`);
     if (actual > dataBytes) throw fail(`is corrupted (${actual} bytes of features, expected ${dataBytes} for ${count} rows of ${dimension})`);
-    const features = new Float32Array(count * dimension);
-    const bytes = new Uint8Array(features.buffer);
+    const features = searchableFloats(count, dimension);
+    const bytes = new Uint8Array(features.buffer, features.byteOffset, features.byteLength);
     const hash = createHash('sha256');
     for (let done = 0; done < dataBytes; ) {
       const part = bytes.subarray(done, Math.min(dataBytes, done + IO_BYTES));

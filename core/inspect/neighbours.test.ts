@@ -1,9 +1,11 @@
-// Checks exact nearest neighbours, on the CPU and through tfjs, against a plain float64 brute force written here.
+// Checks exact nearest neighbours, on the CPU, on the CPU engine's SIMD distances and through tfjs, against a plain
+// float64 brute force written here.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../random/rng';
-import { nearestNeighbours, nearestNeighboursTf, rawPixelNeighbours, type Neighbour } from './neighbours';
+import { searchableFloats, squaredDistances } from '../cpu/distances';
+import { nearestNeighbours, nearestNeighboursSimd, nearestNeighboursTf, rawPixelNeighbours, searchNeighbours, type Neighbour } from './neighbours';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -132,6 +134,61 @@ describe('nearestNeighboursTf (tfjs CPU backend)', () => {
 
   it('refuses a chunk budget that is too small', async () => {
     await expect(nearestNeighboursTf(tf, queries, database, dimension, 3, { chunkBytes: 10 })).rejects.toThrow(/Chunk size 10 bytes/);
+  });
+});
+
+describe('nearestNeighboursSimd (the CPU engine)', () => {
+  const dimension = 37; // not a multiple of the kernel's 16 lanes
+  const { database, queries } = data(13, 500, dimension, 7);
+
+  function expectSame(found: Neighbour[][], want: Neighbour[][]): void {
+    expect(found.map((list) => list.map((n) => n.index))).toEqual(want.map((list) => list.map((n) => n.index)));
+    found.forEach((list, q) => list.forEach((n, j) => expect(n.distance).toBe(want[q]![j]!.distance)));
+  }
+
+  it('squares differences in float32, within rounding of the float64 distances, in place or copied in chunks', () => {
+    const placed = searchableFloats(500, dimension);
+    placed.set(database);
+    const query = queries.subarray(3 * dimension, 4 * dimension);
+    for (const rows of [database, placed]) {
+      const got = squaredDistances(query, rows, dimension);
+      expect(got).toHaveLength(500);
+      for (let i = 0; i < 500; i++) {
+        let want = 0;
+        for (let d = 0; d < dimension; d++) want += (database[i * dimension + d]! - query[d]!) ** 2;
+        expect(Math.abs(got[i]! - want)).toBeLessThanOrEqual(1e-5 * want + 1e-30);
+      }
+    }
+    expect(() => squaredDistances(query.subarray(1), database, dimension)).toThrow(/The query has 36 values; the database's rows have 37/);
+  });
+
+  it('gives the brute force neighbours with their float64 distances, with and without exclusions', () => {
+    const placed = searchableFloats(500, dimension);
+    placed.set(database);
+    for (const rows of [database, placed]) {
+      for (const k of [1, 6, 30]) expectSame(nearestNeighboursSimd(queries, rows, dimension, k), bruteForce(queries, database, dimension, k));
+      const exclude = (q: number, i: number) => i === q * 20 || (q === 4 && i % 4 !== 0) || (q === 5 && i < 490);
+      expectSame(nearestNeighboursSimd(queries, rows, dimension, 12, { exclude }), bruteForce(queries, database, dimension, 12, exclude));
+    }
+    expect(nearestNeighboursSimd(queries, database.subarray(0, 3 * dimension), dimension, 8)[0]).toHaveLength(3);
+  });
+
+  it('is exact where float32 rounding scrambles the nearest items', () => {
+    // Twelve items at squared distances 1e-7 .. 1.2e-6 from the query, on values of about 30: float32 differences
+    // of such values are exact only to about 2e-6, so their float32 order is noise; the float64 re-ranking is not.
+    const rng = new Rng(14, 'rounding');
+    const count = 300;
+    const base = Float32Array.from({ length: dimension }, () => 30 + rng.uniform());
+    const rows = new Float32Array(count * dimension);
+    const order = rng.permutation(count);
+    for (let r = 0; r < count; r++) {
+      for (let d = 0; d < dimension; d++) rows[order[r]! * dimension + d] = base[d]! + (r < 12 ? (d === r ? 4e-6 * (r + 1) : 0) : 1 + rng.uniform());
+    }
+    expectSame(nearestNeighboursSimd(base, rows, dimension, 5), bruteForce(base, rows, dimension, 5));
+  });
+
+  it('is what searchNeighbours uses on a CPU backend', async () => {
+    expectSame(await searchNeighbours(tf, queries, database, dimension, 6), bruteForce(queries, database, dimension, 6));
   });
 });
 

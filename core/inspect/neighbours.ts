@@ -1,5 +1,7 @@
-// Exact Euclidean nearest neighbours (section 6.1): brute force on the CPU, or tfjs candidates re-ranked exactly.
+// Exact Euclidean nearest neighbours (section 6.1): brute force on the CPU, or candidates from the CPU engine's SIMD
+// distances or from tfjs matrix products (on a GPU), re-ranked exactly.
 import type * as TF from '@tensorflow/tfjs-core';
+import { squaredDistances } from '../cpu/distances';
 
 /** One neighbour: its row in the database and its Euclidean distance to the query. */
 export interface Neighbour {
@@ -217,6 +219,56 @@ export async function nearestNeighboursTf(
     wanted = nextWanted;
   }
   return result;
+}
+
+/**
+ * The same answer as nearestNeighbours, from float32 squared distances on the CPU engine's SIMD kernel (the database
+ * is read in place when it was allocated by searchableFloats): each query's best k + CANDIDATE_MARGIN rows by those
+ * distances, among the rows `exclude` leaves, are re-ranked with exact float64 distances. The differences are
+ * squared directly, so float32 can only swap rows whose distances lie within rounding of each other.
+ */
+export function nearestNeighboursSimd(queries: Float32Array, database: Float32Array, dimension: number, k: number, options: NeighbourOptions = {}): Neighbour[][] {
+  const [queryCount, count] = counts(queries, database, dimension, k);
+  const { exclude } = options;
+  const wanted = Math.min(count, k + CANDIDATE_MARGIN);
+  return Array.from({ length: queryCount }, (_, q) => {
+    const distances = squaredDistances(queries.subarray(q * dimension, (q + 1) * dimension), database, dimension);
+    // The `wanted` smallest distances, kept sorted (insertion: `wanted` is small).
+    const rows: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const d = distances[i]!;
+      if (rows.length === wanted && !(d < values[wanted - 1]!)) continue;
+      if (exclude?.(q, i)) continue;
+      let at = rows.length === wanted ? wanted - 1 : rows.length;
+      while (at > 0 && values[at - 1]! > d) {
+        rows[at] = rows[at - 1]!;
+        values[at] = values[at - 1]!;
+        at--;
+      }
+      rows[at] = i;
+      values[at] = d;
+    }
+    const best = new Best(k);
+    for (const i of rows) best.offer({ index: i, distance: distance(queries, q, database, i, dimension) });
+    return best.list;
+  });
+}
+
+/**
+ * Exact neighbours on the backend in use: tfjs matrix products on a GPU (nearestNeighboursTf), else the CPU engine's
+ * SIMD distances (nearestNeighboursSimd), which on a CPU are faster than any tfjs backend's matrix products.
+ */
+export async function searchNeighbours(
+  tf: typeof TF,
+  queries: Float32Array,
+  database: Float32Array,
+  dimension: number,
+  k: number,
+  options: TfNeighbourOptions = {},
+): Promise<Neighbour[][]> {
+  if (tf.getBackend() === 'webgpu') return nearestNeighboursTf(tf, queries, database, dimension, k, options);
+  return nearestNeighboursSimd(queries, database, dimension, k, options);
 }
 
 /**

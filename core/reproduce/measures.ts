@@ -3,7 +3,7 @@
 // query's class far more often than raw-pixel neighbours do (precision@k over the test split, exact search).
 import * as tf from '@tensorflow/tfjs-core';
 import { kernelScores, type KernelShape } from '../inspect/kernels';
-import { nearestNeighboursTf } from '../inspect/neighbours';
+import { searchNeighbours } from '../inspect/neighbours';
 import type { KernelSnapshotRow } from '../runlog/run-log';
 
 export interface TowerHistory {
@@ -43,7 +43,7 @@ export async function precisionAtK(
   ks: readonly number[],
 ): Promise<number[]> {
   const most = Math.max(...ks);
-  const found = await nearestNeighboursTf(tf, queries, database, dimension, most);
+  const found = await searchNeighbours(tf, queries, database, dimension, most);
   return ks.map((k) => {
     let share = 0;
     found.forEach((list, q) => {

@@ -7,7 +7,7 @@ import type { Dataset } from '../dataset/dataset';
 import { CACHE_IMAGE_SIZE } from '../dataset/types';
 import { evaluate, type CropMode } from '../evaluate/evaluate';
 import { readFeatureStore } from '../inspect/feature-store';
-import { nearestNeighboursTf } from '../inspect/neighbours';
+import { searchNeighbours } from '../inspect/neighbours';
 import type { Preset } from '../model/config';
 import type { RunLog, RunRow } from '../runlog/run-log';
 import { downscale } from '../train/augment';
@@ -136,9 +136,9 @@ async function retrieval(workspace: Workspace, log: RunLog, runId: string, seed:
     const examples: Retrieval['examples'] = [];
     for (const label of [...new Set(testLabels)].slice(0, 4)) {
       const q = testLabels.indexOf(label);
-      const byFeatures = (await nearestNeighboursTf(tf, testFeatures.subarray(q * width, (q + 1) * width), store.features, width, 6))[0]!.map((n) => store.records[n.index]!);
+      const byFeatures = (await searchNeighbours(tf, testFeatures.subarray(q * width, (q + 1) * width), store.features, width, 6))[0]!.map((n) => store.records[n.index]!);
       const side = PIXEL_SIDE * PIXEL_SIDE * 3;
-      const byPixels = (await nearestNeighboursTf(tf, testPixels.subarray(q * side, (q + 1) * side), trainPixels, side, 6))[0]!.map((n) => store.records[n.index]!);
+      const byPixels = (await searchNeighbours(tf, testPixels.subarray(q * side, (q + 1) * side), trainPixels, side, 6))[0]!.map((n) => store.records[n.index]!);
       examples.push({ query: q, byFeatures, byPixels });
     }
     return { runId, seed, ks, fc7, pixels: raw, examples };

@@ -77,7 +77,7 @@ beforeAll(async () => {
     host: 'browser',
     version: 'test',
     electron: null,
-    backend: 'cpu',
+    backend: 'wasm',
     compute: () => {
       const endpoint = forkCompute();
       endpoints.push(endpoint);
@@ -148,7 +148,7 @@ describe('the workbench service', () => {
     const runs = await handlers['runs:list'](undefined);
     expect(runs.find((r) => r.id === second.runId)).toMatchObject({ status: 'stopped', resumable: true, stepsDone: 0 });
     const detail = await handlers['runs:get']({ runId });
-    expect(detail).toMatchObject({ status: 'completed', backend: 'cpu', epochsDone: 1, stepsDone: 6, resumable: false });
+    expect(detail).toMatchObject({ status: 'completed', backend: 'wasm', epochsDone: 1, stepsDone: 6, resumable: false });
     expect(detail.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(detail.epochs).toHaveLength(1);
     expect(detail.settings).toMatchObject({ 'model.preset': 'quick', 'recipe.batchSize': 4, 'model.convWidths': '24, 64, 96, 96, 64', seed: 3 });

@@ -7,11 +7,24 @@ import { CACHE_IMAGE_SIZE } from '../dataset/types';
 import { evaluationCrops, predictImages, type CropMode } from '../evaluate/evaluate';
 import { topK } from '../evaluate/metrics';
 import { averageTenCrop } from '../evaluate/ten-crop';
-import { readFeatureStore } from '../inspect/feature-store';
-import { nearestNeighboursTf, rawPixelNeighbours } from '../inspect/neighbours';
+import { readFeatureStore, type FeatureStore } from '../inspect/feature-store';
+import { rawPixelNeighbours, searchNeighbours } from '../inspect/neighbours';
 import { downscale } from '../train/augment';
 import { FEATURES_FILE } from './features';
 import type { LoadedModel } from './run-model';
+
+/**
+ * The feature store last read, kept while its file is unchanged: reading and checking one of 100,000 images (1.6 GB)
+ * takes seconds, the search a fraction of one. A store is replaced by a rename, which changes the file's identity.
+ */
+let lastStore: { file: string; identity: string; store: FeatureStore } | undefined;
+
+function storeFor(file: string): FeatureStore {
+  const stat = fs.statSync(file);
+  const identity = `${stat.ino}/${stat.size}/${stat.mtimeMs}`;
+  if (lastStore?.file !== file || lastStore.identity !== identity) lastStore = { file, identity, store: readFeatureStore(file) };
+  return lastStore.store;
+}
 
 export interface Prediction {
   label: string;
@@ -86,7 +99,7 @@ export async function neighbours(
   self = -1,
 ): Promise<{ byFeatures: Neighbour[]; byPixels: Neighbour[] }> {
   if (!fs.existsSync(featuresPath)) throw new Error(`The run has no stored features ('${featuresPath}'); they are stored when training completes, or with 'alexnet features'.`);
-  const store = readFeatureStore(featuresPath);
+  const store = storeFor(featuresPath);
   const train = loaded.dataset.entries('train');
   // Each row belongs to the training image at position records[row] (images damaged in the cache have no row).
   if (store.records.some((r) => r >= train.length) || store.records.length > train.length) {
@@ -94,7 +107,7 @@ export async function neighbours(
   }
   const q = await features(loaded, pixels);
   const exclude = (_: number, row: number) => store.records[row] === self;
-  const byFeatureIndex = (await nearestNeighboursTf(tf, q, store.features, store.dimension, k, { exclude }))[0]!.map((n) => ({ ...n, index: store.records[n.index]! }));
+  const byFeatureIndex = (await searchNeighbours(tf, q, store.features, store.dimension, k, { exclude }))[0]!.map((n) => ({ ...n, index: store.records[n.index]! }));
   const pixelsOf = (i: number) => {
     try {
       return loaded.dataset.readRecord(train[i]!.record);

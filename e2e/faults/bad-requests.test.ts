@@ -413,7 +413,8 @@ type OptionSpec =
 /** Every option that takes a value, as '<command> <flag>' (the global ones with no command). */
 const OPTIONS: Record<string, OptionSpec> = {
   ' --home': { kind: 'home' },
-  ' --backend': { kind: 'choice', choices: ['auto', 'webgpu', 'cpu', 'tensorflow'] },
+  ' --backend': { kind: 'choice', choices: ['auto', 'webgpu', 'wasm', 'cpu', 'tensorflow'] },
+  ' --threads': { kind: 'int', min: 1, max: 64 },
   'import --test-fraction': { kind: 'number', above: 0, max: 0.9 },
   'import --seed': { kind: 'int', min: 0, max: 2 ** 31 - 1 },
   'import --name': { kind: 'text', max: 200 },
@@ -444,7 +445,9 @@ const OPTIONS: Record<string, OptionSpec> = {
   'bench --warmup': { kind: 'int', min: 0, max: 1000 },
   'bench --classes': { kind: 'int', min: 2, max: 100_000 },
   'bench --import-folder': { kind: 'existing-folder' },
-  'bench --database': { kind: 'int', min: 1, max: 10_000_000 },
+  'bench --database': { kind: 'int', min: 1, max: 200_000 },
+  'bench --rounds': { kind: 'int', min: 1, max: 100 },
+  'bench --python': { kind: 'text', max: 4096 },
   'demo --epochs': { kind: 'int', min: 1, max: 1000 },
   'serve --host': { kind: 'address' },
   'serve --port': { kind: 'int', min: 0, max: 65535 },

@@ -12,12 +12,12 @@ export interface Ended {
 }
 
 /**
- * Runs `alexnet --home <home> --backend cpu <args>`; with `killAfterMs` it is sent SIGKILL then (if still running).
+ * Runs `alexnet --home <home> --backend wasm <args>`; with `killAfterMs` it is sent SIGKILL then (if still running).
  * `fault` sets ALEXNET_FAULT, so that the process kills itself at a named point (core/fault-points.ts).
  */
 export function alexnet(home: string, args: string[], options: { killAfterMs?: number; fault?: string } = {}): Promise<Ended> {
   const env = { ...process.env, ...(options.fault ? { ALEXNET_FAULT: options.fault } : {}) };
-  const child = spawn(process.execPath, [BIN, '--home', home, '--backend', 'cpu', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, '--home', home, '--backend', 'wasm', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -337,7 +337,7 @@ describe('a folder that holds no class folders of images', () => {
       expect(errorLine(other)).toMatch(refusal(folder));
     }
     // `train` on such a folder imports it first, and is refused the same way.
-    const train = await alexnet(home, ['--backend', 'cpu', 'train', loose, '--preset', 'quick']);
+    const train = await alexnet(home, ['--backend', 'wasm', 'train', loose, '--preset', 'quick']);
     expect(train.code, train.stderr).toBe(2);
     expect(errorLine(train)).toMatch(refusal(loose));
     const listed = await alexnet(home, ['--json', 'datasets']);
@@ -362,7 +362,7 @@ describe('a dataset of a single class', () => {
     expect(imported.stderr).toContain("notice: dataset 'hostile-single-");
     expect(imported.stderr).toMatch(/has 1 class \('only'\); it is imported, but training needs at least 2 \(one subfolder per class\)\./);
 
-    const train = await alexnet(home, ['--backend', 'cpu', 'train', out.id, '--preset', 'quick', '--epochs', '1']);
+    const train = await alexnet(home, ['--backend', 'wasm', 'train', out.id, '--preset', 'quick', '--epochs', '1']);
     expect(train.code, train.stderr).toBe(2);
     expect(errorLine(train)).toBe(`error: Dataset '${out.id}' has 1 class ('only'); training needs 2 to 100,000 classes. Add a subfolder per class and import the folder again.`);
     const runs = await alexnet(home, ['--json', 'runs']);

@@ -42,7 +42,7 @@ describe('SIGKILL at random moments and at chosen points', () => {
   let reference: number[];
 
   beforeAll(async () => {
-    await selectBackend('cpu');
+    await selectBackend('wasm');
     home = tempHome();
     const workspace = openWorkspace(home);
     const log = RunLog.open(workspace.database);
@@ -51,7 +51,7 @@ describe('SIGKILL at random moments and at chosen points', () => {
     datasetId = dataset.manifest.id;
     recordDataset(log, dataset);
     // The uninterrupted reference, in this process.
-    const session = startTraining(workspace, log, await selectBackend('cpu'), { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: EPOCHS, batchSize: 4 }, seed: 5 });
+    const session = startTraining(workspace, log, await selectBackend('wasm'), { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: EPOCHS, batchSize: 4 }, seed: 5 });
     expect((await session.done).outcome).toBe('completed');
     reference = log.stepMetrics(session.runId).map((s) => s.loss);
     expect(reference).toHaveLength(EPOCHS * 3);

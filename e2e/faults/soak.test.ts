@@ -23,7 +23,7 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 // 3,000 steps take about 10 minutes on two cores (more while another suite trains beside it).
 it(`trains ${EPOCHS * STEPS_PER_EPOCH} steps with the tensor count and the heap flat, and a small run log`, { timeout: 45 * 60_000 }, async () => {
-  const backend = await selectBackend('cpu');
+  const backend = await selectBackend('wasm');
   const workspace = openWorkspace(tempHome());
   const log = RunLog.open(workspace.database);
   const dataset = await importDataset(smallDataset(3, 20, 2), workspace.datasets);

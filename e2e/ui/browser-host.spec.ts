@@ -13,7 +13,7 @@ const shots = path.join(root, 'test-results', 'ui', 'browser');
 
 /** Starts `alexnet serve` on a free port; resolves with its URL (token included) once it listens. */
 function serve(home: string, allow: string): Promise<{ url: string; host: ChildProcess }> {
-  const host = spawn(process.execPath, ['bin/alexnet.js', '--home', home, '--backend', 'cpu', '--json', 'serve', '--port', '0', '--no-demo', '--allow', allow], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const host = spawn(process.execPath, ['bin/alexnet.js', '--home', home, '--backend', 'wasm', '--json', 'serve', '--port', '0', '--no-demo', '--allow', allow], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     host.stdout!.on('data', (chunk: Buffer) => {

@@ -22,7 +22,7 @@ test('the whole journey in the desktop app', async () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-desktop-home-'));
   const app = await electron.launch({
     executablePath: binary!,
-    args: [path.join(root, 'out/main/index.js'), '--home', home, '--allow', folders.root, '--backend', 'cpu'],
+    args: [path.join(root, 'out/main/index.js'), '--home', home, '--allow', folders.root, '--backend', 'wasm'],
     cwd: root,
   });
   try {

@@ -36,7 +36,7 @@ test(`the Datasets view over ${IMAGES.toLocaleString('en')} images`, async () =>
   const home = path.join(base, 'home');
   const imported = spawnSync(process.execPath, ['bin/alexnet.js', '--home', home, 'import', folder], { cwd: root, encoding: 'utf8' });
   expect(imported.status, imported.stderr).toBe(0);
-  const host = spawn(process.execPath, ['bin/alexnet.js', '--home', home, '--backend', 'cpu', '--json', 'serve', '--port', '0', '--no-demo'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const host = spawn(process.execPath, ['bin/alexnet.js', '--home', home, '--backend', 'wasm', '--json', 'serve', '--port', '0', '--no-demo'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => host.stdout!.on('data', (chunk: Buffer) => {
     const line = chunk.toString().split('\n').find((l) => l.startsWith('{'));
     if (line) resolve((JSON.parse(line) as { url: string }).url);

@@ -21,7 +21,7 @@ const FLAVOURS = {
 function compile(flavour: keyof typeof FLAVOURS, out: string): Buffer {
   execFileSync('clang', [
     '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', ...FLAVOURS[flavour], '-nostdlib', '-ffreestanding',
-    '-Wall', '-Wextra', '-Werror', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all', '-o', out,
+    '-Wall', '-Wextra', '-Werror', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,-z,stack-size=0', '-Wl,--initial-memory=65536', '-Wl,--strip-all', '-o', out,
     ...SOURCES.map((s) => path.join(HERE, s)),
   ]);
   // The module imports the caller's memory and must not write any of it on its own: no data segments, and no use of

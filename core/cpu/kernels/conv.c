@@ -103,23 +103,29 @@ EXPORT(conv_input_grad) void conv_input_grad(const ConvShape* s, const float* dy
 }
 
 /**
- * dw[K, co] = im2col(x)^T dy, summed over all positions. Thread 0 sums its share of the positions into dw, thread t
- * into partials[(t - 1) K co]; `sum_partials` then adds them into dw.
+ * dw[K, co] = im2col(x)^T dy, summed over all positions: block b of `block` positions (a multiple of CONV_ROWS) is
+ * summed into dw for b = 0 and into partials[(b - 1) K co] for the others, the blocks shared among the threads;
+ * `sum_partials` then adds the blocks into dw in their order. The caller chooses the blocks from the shape alone,
+ * never from the thread count, so that the gradient has the same bits on one thread or many.
  */
 EXPORT(conv_filter_grad) void conv_filter_grad(const ConvShape* s, const float* x, const float* dy, float* dw,
-                                               float* partials, float* work, int thread, int threads) {
+                                               float* partials, int block, float* work, int thread, int threads) {
   const int K = filter_size(s), co = s->out_channels;
   const int positions = s->batch * s->out_height * s->out_width;
-  float* sum = thread == 0 ? dw : partials + (thread - 1) * K * co;
+  const int blocks = (positions + block - 1) / block;
   work += thread * conv_work_floats(s);
   float* col = work + GEMM_WORK;
-  fill_zero(sum, K * co);
-  int start, end;
-  share(positions, CONV_ROWS, thread, threads, &start, &end);
-  for (int p = start; p < end; p += CONV_ROWS) {
-    int rows = min_int(CONV_ROWS, end - p);
-    im2col(x, s, p, rows, col);
-    gemm_rows(0, K, 0, co, rows, col, 1, K, dy + p * co, co, 1, sum, co, 1, 1, work);
+  int first, last;
+  share(blocks, 1, thread, threads, &first, &last);
+  for (int b = first; b < last; b++) {
+    float* sum = b == 0 ? dw : partials + (b - 1) * K * co;
+    fill_zero(sum, K * co);
+    int end = min_int(positions, (b + 1) * block);
+    for (int p = b * block; p < end; p += CONV_ROWS) {
+      int rows = min_int(CONV_ROWS, end - p);
+      im2col(x, s, p, rows, col);
+      gemm_rows(0, K, 0, co, rows, col, 1, K, dy + p * co, co, 1, sum, co, 1, 1, work);
+    }
   }
 }
 
