@@ -1,17 +1,19 @@
 // The engine's compute path in a browser page (as in the desktop app's compute window): a few training steps and a
-// feature extraction of the quick model on Chromium's own WebGPU (SwiftShader here), checked against the same
-// steps with the same code in Node on the CPU backend.
+// feature extraction of the quick model on Chromium's own WebGPU (SwiftShader here) and on the CPU engine
+// (WebAssembly SIMD in the page), checked against the same steps with the same code in Node on the CPU backend.
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { build } from 'vite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chromiumMissing, launchChromium } from './chromium';
 import { runScenario, STEPS, type ScenarioResult } from './browser-engine/scenario';
 
 const missing = chromiumMissing();
+const require = createRequire(import.meta.url);
 const pageSource = path.join(import.meta.dirname, 'browser-engine');
 
 /** Serves a folder's files on loopback (a secure context, which WebGPU needs). */
@@ -19,7 +21,8 @@ async function serve(dir: string): Promise<{ url: string; close(): void }> {
   const server = http.createServer((request, response) => {
     const file = path.join(dir, request.url === '/' ? 'index.html' : path.normalize(request.url ?? '/'));
     if (!file.startsWith(dir) || !fs.existsSync(file)) return void response.writeHead(404).end();
-    response.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(fs.readFileSync(file));
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : 'text/html';
+    response.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() };
@@ -34,12 +37,16 @@ function relativeDifference(actual: readonly number[], reference: readonly numbe
 
 describe.skipIf(missing !== null)(`the engine on a browser page's WebGPU${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let page: ScenarioResult;
+  let pageWasm: ScenarioResult;
   let node: ScenarioResult;
 
   beforeAll(async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-engine-page-'));
     // The page bundles the engine's own modules; `webgpu` (Dawn for Node) is never loaded where navigator.gpu exists.
     await build({ root: pageSource, base: './', logLevel: 'error', build: { outDir: out, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096, rollupOptions: { external: ['webgpu'] } } });
+    // TensorFlow.js' wasm backend fetches its binary beside the page.
+    const wasmDist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+    for (const file of fs.readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmDist, file), path.join(out, file));
     const site = await serve(out);
     const browser = await launchChromium(['--enable-unsafe-webgpu']);
     try {
@@ -47,7 +54,7 @@ describe.skipIf(missing !== null)(`the engine on a browser page's WebGPU${missin
       const errors: string[] = [];
       tab.on('pageerror', (error) => errors.push(error.message));
       await tab.goto(site.url);
-      page = await tab.evaluate(() => (globalThis as unknown as { scenario: Promise<ScenarioResult> }).scenario);
+      ({ webgpu: page, wasm: pageWasm } = await tab.evaluate(() => (globalThis as unknown as { scenario: Promise<{ webgpu: ScenarioResult; wasm: ScenarioResult }> }).scenario));
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
@@ -77,6 +84,14 @@ describe.skipIf(missing !== null)(`the engine on a browser page's WebGPU${missin
   });
 
   it('keeps the number of live tensors flat from step to step on both', () => {
-    for (const result of [page, node]) expect(new Set(result.tensors).size).toBe(1);
+    for (const result of [page, pageWasm, node]) expect(new Set(result.tensors).size).toBe(1);
+  });
+
+  it("runs the CPU engine in the page (on one thread: the page is not cross-origin isolated) with Node's results", () => {
+    expect(pageWasm.backend).toBe('wasm');
+    expect(pageWasm.device).toBe('CPU (WebAssembly SIMD, 1 thread)');
+    for (let i = 0; i < STEPS; i++) expect(Math.abs(pageWasm.losses[i]! - node.losses[i]!)).toBeLessThan(1e-4 * Math.max(1, node.losses[i]!));
+    expect(relativeDifference(pageWasm.conv1, node.conv1)).toBeLessThan(1e-4);
+    expect(relativeDifference(pageWasm.features, node.features)).toBeLessThan(1e-3);
   });
 });

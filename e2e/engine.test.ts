@@ -1,5 +1,5 @@
 // End to end through the engine: import real photos, train a few steps, stop with a checkpoint, resume, evaluate,
-// and check the resumed run is the uninterrupted run, step for step, on the CPU backend and on WebGPU (lavapipe).
+// and check the resumed run is the uninterrupted run, step for step, on TensorFlow.js' JavaScript backend, on the CPU engine and on WebGPU (lavapipe).
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendInfo } from '../core/backend/backend';
@@ -16,7 +16,7 @@ import { openWorkspace, runDirectory, type Workspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
 import { recordDataset } from '../core/workbench/record-dataset';
 
-for (const backendName of ['cpu', 'webgpu'] as const) {
+for (const backendName of ['cpu', 'wasm', 'webgpu'] as const) {
   describe(`engine end to end on ${backendName}`, () => {
     let backend: BackendInfo | undefined;
     let workspace: Workspace;

@@ -17,7 +17,7 @@ export function registerDemoCommand(program: Command, withContext: WithContext, 
     .command('demo')
     .description("import the embedded dataset (or a folder), train the quick preset, evaluate it and look inside")
     .argument('[folder]', 'a folder of class folders (default: the embedded six-class Caltech 101 subset)')
-    .option('--epochs <n>', 'epochs to train', integerOption('Epochs', 1, 1000), 8)
+    .option('--epochs <n>', 'epochs to train', integerOption('Epochs', 1, 1000), 15)
     .action(
       withContext(async (context: Context, folder: string | undefined, options: { epochs: number }) => {
         const source = folder ?? DEMO_DATASET;

@@ -17,8 +17,12 @@ const MAX_ARGUMENTS = 56;
 const ARENA_START = 4096;
 const PAGE = 65536;
 const MAX_PAGES = 65536;
-/** Loads of the control block a waiting thread makes before it sleeps (a few tens of microseconds). */
-const SPINS = 20000;
+/**
+ * Loads of the control block a waiting thread makes before it sleeps: about a millisecond. A sleeping thread takes
+ * tens to hundreds of microseconds to wake (more in a virtual machine, whose idle processor the host takes back), and
+ * a training step's kernels come a fraction of a millisecond apart.
+ */
+const SPINS = 200_000;
 
 /** The exports a pool may run, in the order the workers are told them. */
 const KERNEL_NAMES: ParallelKernel[] = ['matmul', 'conv_forward', 'conv_input_grad', 'conv_filter_grad', 'sum_partials', 'transpose', 'max_pool_grad', 'lrn_forward', 'lrn_backward', 'sgd_update', 'adam_update', 'squared_distances'];

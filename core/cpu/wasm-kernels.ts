@@ -156,12 +156,13 @@ function convWorkFloats(info: tf.backend_util.Conv2DInfo): number {
 }
 
 /**
- * Positions per block of the filter gradient's sum: at most 64 blocks of 256 or more, a multiple of conv.c's 64-row
- * chunks. Chosen from the shape alone, so that the sum's order, and so its bits, do not depend on the thread count.
+ * Positions per block of the filter gradient's sum: at most 64 blocks, each a whole number of conv.c's 64-row
+ * chunks (so that small layers still split evenly over a few threads). Chosen from the shape alone, so that the
+ * sum's order, and so its bits, do not depend on the thread count.
  */
 function filterGradientBlock(positions: number): number {
   const rows = 64;
-  return Math.max(rows * 4, Math.ceil(Math.ceil(positions / 64) / rows) * rows);
+  return Math.max(rows, Math.ceil(Math.ceil(positions / 64) / rows) * rows);
 }
 
 /** Conv2DInfo when this engine covers the case (NHWC, no dilation, float32), else undefined. */

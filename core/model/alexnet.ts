@@ -173,13 +173,6 @@ export class AlexNet {
     const pool = (x: tf.Tensor4D) => tf.maxPool(x, poolWindow, poolStride, 'valid');
     const convRelu = (x: tf.Tensor4D, layer: string, stride: number, pad: 'valid' | 'same', inputGradient = true) =>
       tf.relu(tf.add(conv2d(x, p(`${layer}/kernel`) as tf.Tensor4D, stride, pad, inputGradient), p(`${layer}/bias`))) as tf.Tensor4D;
-    const convReluTowers = (x: tf.Tensor4D, layer: string, names: string[], stride: number, pad: 'valid' | 'same') => {
-      if (names.length === 1) return [convRelu(x, `${layer}/${names[0]}`, stride, pad, false)];
-      const kernel = tf.concat(names.map((t) => p(`${layer}/${t}/kernel`)), 3) as tf.Tensor4D;
-      const bias = tf.concat(names.map((t) => p(`${layer}/${t}/bias`)));
-      const both = tf.relu(tf.add(conv2d(x, kernel, stride, pad, false), bias)) as tf.Tensor4D;
-      return tf.split(both, names.length, 3) as tf.Tensor4D[];
-    };
     // Section 3.3: b = a / (k + alpha * sum of a^2 over n adjacent maps)^beta, within each tower's maps as on each GPU.
     const lrn = (x: tf.Tensor4D) =>
       config.lrn ? localResponseNorm(x, LRN.k, LRN.n, LRN.alpha, LRN.beta) : x;
@@ -188,10 +181,17 @@ export class AlexNet {
     };
 
     // conv1: [batch, 55, 55, 48] per tower (paper), 11x11 stride 4, no padding. Both towers see the same image, so
-    // their kernels go into one convolution (the same sums per output, one pass over the image) that is split after.
-    const c1 = convReluTowers(images, 'conv1', towers, 4, 'valid'); // the image needs no gradient
-    report('conv1', c1);
-    const p1 = c1.map((x) => pool(lrn(x))); // [batch, 27, 27, 48]
+    // their kernels go into one convolution (the same sums per output, one pass over the image), and the towers stay
+    // side by side, [batch, 55, 55, 96], until pool1: LRN normalises within each tower as on each GPU (the towers'
+    // channels, reshaped into pixels of their own, never meet in a window) and pooling is per channel anyway.
+    const kernel1 = towers.length === 1 ? p('conv1/a/kernel') : tf.concat(towers.map((t) => p(`conv1/${t}/kernel`)), 3);
+    const bias1 = towers.length === 1 ? p('conv1/a/bias') : tf.concat(towers.map((t) => p(`conv1/${t}/bias`)));
+    const c1 = tf.relu(tf.add(conv2d(images, kernel1 as tf.Tensor4D, 4, 'valid', false), bias1)) as tf.Tensor4D; // the image needs no gradient
+    const perTower = (x: tf.Tensor4D) => (towers.length === 1 ? [x] : (tf.split(x, towers.length, 3) as tf.Tensor4D[]));
+    if (tap) report('conv1', perTower(c1));
+    const [b1, h1, w1, channels1] = c1.shape;
+    const n1 = config.lrn ? tf.reshape(lrn(tf.reshape(c1, [b1, h1, w1 * towers.length, channels1 / towers.length]) as tf.Tensor4D), c1.shape) : c1;
+    const p1 = perTower(pool(n1 as tf.Tensor4D)); // [batch, 27, 27, 48] per tower
     report('pool1', p1);
     const c2 = towers.map((t, i) => convRelu(p1[i]!, `conv2/${t}`, 1, 'same')); // [batch, 27, 27, 128]
     report('conv2', c2);
