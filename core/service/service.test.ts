@@ -30,6 +30,7 @@ let handlers: Handlers;
 let data: string;
 const events: HostEvent[] = [];
 const endpoints: Endpoint[] = [];
+const endStates: Promise<{ event: string; runId: string; active: string | null }>[] = [];
 
 /** Resolves with the first event (from now on, or already seen after `from`) that matches. */
 function nextEvent<T extends HostEvent['type']>(type: T, match: (e: Extract<HostEvent, { type: T }>) => boolean = () => true, from = events.length): Promise<Extract<HostEvent, { type: T }>> {
@@ -87,7 +88,14 @@ beforeAll(async () => {
     demoDataset: null,
   });
   handlers = service.handlers;
-  service.subscribe((e) => events.push(e));
+  service.subscribe((e) => {
+    events.push(e);
+    // The job state as a request answered right after this event would read it (the handler reads it at once).
+    if (e.type === 'run:finished' || (e.type === 'run:status' && e.status !== 'running' && e.status !== 'paused')) {
+      const runId = e.runId;
+      endStates.push(handlers['jobs:state'](undefined).then((state) => ({ event: e.type, runId, active: state.active?.runId ?? null })));
+    }
+  });
 });
 
 afterAll(async () => {
@@ -288,5 +296,12 @@ describe('the workbench service', () => {
     await handlers['runs:delete']({ runId: doomed });
     expect(fs.existsSync(runDirectory(workspace, doomed))).toBe(false);
     await expect(handlers['runs:get']({ runId: doomed })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+
+  it("never announces a run's end while the job state still shows it training (a page would show it running)", async () => {
+    const states = await Promise.all(endStates);
+    expect(states.filter((s) => s.event === 'run:finished').map((s) => s.runId)).toEqual(expect.arrayContaining([runId]));
+    expect(states.length).toBeGreaterThanOrEqual(8);
+    expect(states.filter((s) => s.active === s.runId)).toEqual([]);
   });
 });

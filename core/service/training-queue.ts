@@ -119,11 +119,11 @@ export class TrainingQueue {
         return this.context.compute.call('train', job);
       })
       .then(
-        (result) => this.finished(active, result),
-        (error: unknown) => this.failed(active, error),
+        (result) => this.finished(this.ended(active), result),
+        (error: unknown) => this.failed(this.ended(active), error),
       )
       .finally(() => {
-        this.active = undefined;
+        this.ended(active);
         this.onJobsChanged();
         this.next();
       });
@@ -202,6 +202,15 @@ export class TrainingQueue {
       default:
         break;
     }
+  }
+
+  /**
+   * Takes the job off the compute side's slot before its end is announced, so that a state read by any request
+   * answered after the announcement (train:control's, jobs:state's) no longer shows it as training.
+   */
+  private ended(active: ActiveJob): ActiveJob {
+    if (this.active === active) this.active = undefined;
+    return active;
   }
 
   private finished(active: ActiveJob, result: TrainResult): void {

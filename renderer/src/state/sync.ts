@@ -15,7 +15,9 @@ async function loadAll(): Promise<void> {
   const active = jobs.state.active;
   if (active !== null) {
     await liveRun.follow(active.runId);
-    liveRun.setProgress(active.progress, active.status);
+    // Events that came while the run log was read are newer than the state read before it (the run may even have ended).
+    const now = jobs.state.active;
+    if (now?.runId === active.runId) liveRun.setProgress(now.progress, now.status);
   } else if (liveRun.runId !== null) {
     await liveRun.reload();
   } else {
