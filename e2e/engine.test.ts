@@ -77,8 +77,10 @@ for (const backendName of ['cpu', 'wasm', 'webgpu'] as const) {
       expect((await resumed.done).outcome).toBe('completed');
       const combined = [...firstLosses, ...resumedLosses];
       expect(combined).toHaveLength(6);
-      // Same seed, same data, same backend: the same run. Bit-identical on the CPU; within float noise on a GPU.
-      combined.forEach((loss, i) => expect(loss).toBeCloseTo(straightLosses[i]!, backendName === 'cpu' ? 6 : 4));
+      // Same seed, same data, same backend: the same run. Bit-identical on the CPU backends (their sums run in an
+      // order fixed by the shapes alone); within float noise (4 decimals) on a GPU.
+      if (backendName === 'webgpu') combined.forEach((loss, i) => expect(loss).toBeCloseTo(straightLosses[i]!, 4));
+      else expect(combined).toEqual(straightLosses);
 
       // The run log has the whole history of both runs.
       for (const id of [straight.runId, first.runId]) {

@@ -42,7 +42,7 @@ export function checkBufferLimit(config: ModelConfig, batch: number, limit: numb
     else high = mid - 1;
   }
   const fix = parameter
-    ? `This adapter cannot hold the ${config.preset === 'paper' ? "paper's" : "model's"} weights: use a GPU with larger buffers, --backend cpu, or the quick preset.`
-    : `Use a batch of at most ${most} images (--batch-size ${most}), or --backend cpu.`;
+    ? `This adapter cannot hold the ${config.preset === 'paper' ? "paper's" : "model's"} weights: use a GPU with larger buffers, the CPU engine (--backend wasm), or the quick preset.`
+    : `Use a batch of at most ${most} images (--batch-size ${most}), or the CPU engine (--backend wasm).`;
   throw new Error(`The ${worst.name} needs ${mib(worst.bytes)}, more than the ${mib(limit)} that one buffer may hold on ${device}. ${fix}`);
 }

@@ -290,8 +290,8 @@ export class Trainer {
     if (!gpu) return;
     const way =
       gpu.kind === 'out-of-memory'
-        ? `start it again with a smaller batch size (now ${this.options.recipe.batchSize}), or on the CPU (--backend cpu)`
-        : 'resume the run (it continues from its last checkpoint), on the CPU (--backend cpu) if the GPU stays unavailable';
+        ? `start it again with a smaller batch size (now ${this.options.recipe.batchSize}), or on the CPU engine (--backend wasm)`
+        : 'resume the run (it continues from its last checkpoint), on the CPU engine (--backend wasm) if the GPU stays unavailable';
     throw new Error(`${gpu.message} at epoch ${this.position.epoch + 1}, step ${this.position.stepInEpoch + 1}. Everything up to the last checkpoint is kept; to go on, ${way}`);
   }
 

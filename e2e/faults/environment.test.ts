@@ -19,7 +19,7 @@ import { isProcessAlive, RunLog } from '../../core/runlog/run-log';
 import type { TrainEvent } from '../../core/train/events';
 import { readCheckpoint } from '../../core/train/checkpoint';
 import { newestReadableCheckpoint, resumeTraining, startTraining, type TrainingRequest } from '../../core/workbench/training';
-import { openWorkspace, type Workspace } from '../../core/workspace';
+import { openWorkspace, runDirectory, type Workspace } from '../../core/workspace';
 import { DEMO, smallDataset, tempHome } from '../fixtures';
 import type { HostEvent } from '../../core/api/contract';
 import { forkCompute } from '../../core/compute/node-compute';
@@ -53,15 +53,15 @@ function corrupt(file: string, offset: number): void {
   fs.closeSync(fd);
 }
 
-let cpu: BackendInfo;
+let cpuEngine: BackendInfo;
 let reference: number[];
 let folder: string;
 
 beforeAll(async () => {
-  cpu = await selectBackend('cpu');
+  cpuEngine = await selectBackend('wasm');
   folder = smallDataset(3, 4, 1); // 12 training photos, batch 4: 3 steps an epoch
   const { workspace, log, dataset } = await workspaceWith(folder);
-  const session = startTraining(workspace, log, cpu, quick(dataset, 3));
+  const session = startTraining(workspace, log, cpuEngine, quick(dataset, 3));
   expect((await session.done).outcome).toBe('completed');
   reference = log.stepMetrics(session.runId).map((s) => s.loss);
   log.close();
@@ -120,7 +120,7 @@ describe('the source folder vanishes or changes', () => {
   it('mid-training: training reads the imported cache, so it completes, on the same losses', async () => {
     const source = smallDataset(3, 4, 1);
     const { workspace, log, dataset } = await workspaceWith(source);
-    const session = startTraining(workspace, log, cpu, quick(dataset, 3), (e: TrainEvent) => {
+    const session = startTraining(workspace, log, cpuEngine, quick(dataset, 3), (e: TrainEvent) => {
       if (e.type === 'step' && e.globalStep === 2) fs.rmSync(source, { recursive: true, force: true });
     });
     expect((await session.done).outcome).toBe('completed');
@@ -141,7 +141,7 @@ describe('corruption on disk', () => {
     corrupt(path.join(dataset.dir, 'images.u8'), testVictim.record * CACHE_RECORD_BYTES + 77);
     const reopened = openDataset(dataset.dir);
     const events: TrainEvent[] = [];
-    const session = startTraining(workspace, log, cpu, quick(reopened, 2), (e) => events.push(e));
+    const session = startTraining(workspace, log, cpuEngine, quick(reopened, 2), (e) => events.push(e));
     expect((await session.done).outcome).toBe('completed');
     const notices = log.notices(session.runId).filter((n) => n.code === 'damaged-image');
     expect(notices).toHaveLength(1); // reported once, not every epoch
@@ -160,12 +160,12 @@ describe('corruption on disk', () => {
 
   it('a corrupted checkpoint is detected by its checksum, not used, reported, and the run resumes from the one before', async () => {
     const { workspace, log, dataset } = await workspaceWith(folder);
-    const first = startTraining(workspace, log, cpu, { ...quick(dataset, 3), maxSteps: 7 });
+    const first = startTraining(workspace, log, cpuEngine, { ...quick(dataset, 3), maxSteps: 7 });
     expect((await first.done).outcome).toBe('stopped');
     const newest = newestReadableCheckpoint(log, first.runId)!;
     corrupt(newest, fs.statSync(newest).size - 100);
     expect(() => readCheckpoint(newest)).toThrow(/corrupted: its checksum does not match/);
-    const resumed = resumeTraining(workspace, log, cpu, first.runId);
+    const resumed = resumeTraining(workspace, log, cpuEngine, first.runId);
     expect((await resumed.done).outcome).toBe('completed');
     const notice = log.notices(first.runId).find((n) => n.code === 'damaged-checkpoint')!;
     expect(notice.message).toMatch(/is corrupted: its checksum does not match\. It is not used \(kept as '.*\.damaged'\); the run goes on from the previous checkpoint/);
@@ -179,7 +179,7 @@ describe('corruption on disk', () => {
 describe('a diverging run', () => {
   it('stops at once when the loss becomes NaN, with the last good checkpoint intact', async () => {
     const { workspace, log, dataset } = await workspaceWith(folder);
-    const session = startTraining(workspace, log, cpu, { ...quick(dataset, 20), recipe: 'paper', overrides: { epochs: 20, batchSize: 4, learningRate: 10 } });
+    const session = startTraining(workspace, log, cpuEngine, { ...quick(dataset, 20), recipe: 'paper', overrides: { epochs: 20, batchSize: 4, learningRate: 10 } });
     const result = await session.done;
     expect(result.outcome).toBe('diverged');
     expect(result.message).toMatch(/The loss became (NaN|Infinity)/);
@@ -196,13 +196,13 @@ describe('the GPU', () => {
   let webgpu: BackendInfo | undefined;
   beforeAll(async () => {
     webgpu = await selectBackend('webgpu').catch(() => undefined);
-    await selectBackend('cpu');
+    await selectBackend('wasm');
   });
   afterAll(async () => {
-    await selectBackend('cpu');
+    await selectBackend('wasm');
   });
 
-  it('lost mid-run (its WebGPU device destroyed): a clear message, the checkpoints kept, and the run resumes on the CPU', async (context) => {
+  it('lost mid-run (its WebGPU device destroyed): a clear message, the checkpoints kept, and the run resumes on the CPU engine', async (context) => {
     if (!webgpu) return context.skip('no WebGPU adapter here');
     await selectBackend('webgpu');
     const { workspace, log, dataset } = await workspaceWith(folder);
@@ -212,10 +212,10 @@ describe('the GPU', () => {
     await expect(session.done).rejects.toThrow(/the GPU device was lost \(destroyed/);
     const run = log.getRun(session.runId)!;
     expect(run.status).toBe('failed');
-    expect(run.statusDetail).toMatch(/the GPU device was lost .* at epoch 2, step \d\. Everything up to the last checkpoint is kept; to go on, resume the run .*--backend cpu/);
+    expect(run.statusDetail).toMatch(/the GPU device was lost .* at epoch 2, step \d\. Everything up to the last checkpoint is kept; to go on, resume the run .*on the CPU engine \(--backend wasm\)/);
     expect(readCheckpoint(newestReadableCheckpoint(log, session.runId)!).position.epoch).toBe(1);
-    await selectBackend('cpu');
-    const resumed = resumeTraining(workspace, log, cpu, session.runId);
+    await selectBackend('wasm');
+    const resumed = resumeTraining(workspace, log, cpuEngine, session.runId);
     expect((await resumed.done).outcome).toBe('completed');
     expect(log.getRun(session.runId)!.status).toBe('completed');
     log.close();
@@ -227,10 +227,10 @@ describe('the GPU', () => {
     await selectBackend('webgpu');
     const { workspace, log, dataset } = await workspaceWith(folder);
     expect(() => startTraining(workspace, log, webgpu!, { ...quick(dataset, 1), overrides: { epochs: 1, batchSize: 4096 } })).toThrow(
-      /The input batch needs 620 MiB, more than the 128 MiB that one buffer may hold .* Use a batch of at most 845 images \(--batch-size 845\), or --backend cpu\./,
+      /The input batch needs 620 MiB, more than the 128 MiB that one buffer may hold .* Use a batch of at most 845 images \(--batch-size 845\), or the CPU engine \(--backend wasm\)\./,
     );
     log.close();
-    await selectBackend('cpu');
+    await selectBackend('wasm');
     tally(SUITE, { cases: 1, faults: 1 });
   });
 });
@@ -250,6 +250,30 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
   afterAll(() => {
     if (mount) execFileSync('umount', [mount]);
   });
+
+  /**
+   * The losses of the run both cases train (seed 9, 30 epochs of 3 steps), uninterrupted, on the CPU engine as theirs
+   * are: long enough that the disk fills mid-run.
+   */
+  let reference30: Promise<number[]> | undefined;
+  const uninterrupted = () =>
+    (reference30 ??= (async () => {
+      const { workspace, log, dataset } = await workspaceWith(folder);
+      const session = startTraining(workspace, log, cpuEngine, quick(dataset, 30));
+      expect((await session.done).outcome).toBe('completed');
+      const losses = log.stepMetrics(session.runId).map((step) => step.loss);
+      log.close();
+      return losses;
+    })());
+
+  /** Resolves once `dir` holds a checkpoint (written whole: a checkpoint appears by a rename). */
+  const checkpointIn = async (dir: string) => {
+    const has = () => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.ckpt'));
+    for (let waited = 0; !has(); waited += 20) {
+      if (waited > 120_000) throw new Error(`no checkpoint appeared in ${dir}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
 
   /** Fills the file system to the last byte; returns the filler's path (delete it to free the space). */
   const fill = (dir: string) => {
@@ -278,17 +302,7 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
     const imported = await alexnet(home, ['--json', 'import', folder]);
     expect(imported.code, imported.stderr).toBe(0);
     const datasetId = (JSON.parse(imported.stdout) as { id: string }).id;
-    // The same run uninterrupted, on the CLI's backend (the CPU engine): long enough that the disk fills mid-run.
-    const expected = await (async () => {
-      const engine = await selectBackend('wasm');
-      const { workspace, log, dataset } = await workspaceWith(folder);
-      const session = startTraining(workspace, log, engine, quick(dataset, 30));
-      expect((await session.done).outcome).toBe('completed');
-      const losses = log.stepMetrics(session.runId).map((step) => step.loss);
-      log.close();
-      await selectBackend('cpu');
-      return losses;
-    })();
+    const expected = await uninterrupted();
     // Train; once the first checkpoint is written, fill the disk.
     const training = alexnet(home, ['train', datasetId, '--preset', 'quick', '--epochs', '30', '--batch-size', '4', '--seed', '9']);
     const checkpoints = () => {
@@ -331,7 +345,7 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
       host: 'browser',
       version: 'test',
       electron: null,
-      backend: 'cpu',
+      backend: 'wasm',
       compute: forkCompute,
       paths: new PathPolicy([path.dirname(folder)]),
       demoDataset: null,
@@ -348,8 +362,8 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
       const { jobId } = await service.handlers['datasets:import']({ folder });
       const imported = (await waitFor((e) => e.type === 'import:finished' && e.jobId === jobId)) as Extract<HostEvent, { type: 'import:finished' }>;
       const ablations = { oneTower: false, noLrn: false, nonOverlappingPooling: false, noDropout: false, noPcaNoise: false };
-      const { runId } = await service.handlers['train:start']({ datasetId: imported.datasetId!, preset: 'quick', recipe: 'small-data', epochs: 3, batchSize: 4, seed: 9, ablations });
-      await waitFor((e) => e.type === 'run:epoch' && e.runId === runId);
+      const { runId } = await service.handlers['train:start']({ datasetId: imported.datasetId!, preset: 'quick', recipe: 'small-data', epochs: 30, batchSize: 4, seed: 9, ablations });
+      await checkpointIn(path.join(runDirectory(workspace, runId), 'checkpoints'));
       const filler = fill(mount);
       const finished = (await waitFor((e) => e.type === 'run:finished' && e.runId === runId)) as Extract<HostEvent, { type: 'run:finished' }>;
       expect(finished.outcome).toBe('failed');
@@ -367,7 +381,7 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
       const done = (await waitFor((e) => e.type === 'run:finished' && e.runId === runId && events.indexOf(e) >= mark)) as Extract<HostEvent, { type: 'run:finished' }>;
       expect(done.outcome, done.message).toBe('completed');
       const log = RunLog.open(workspace.database, { readonly: true });
-      expect(log.stepMetrics(runId).map((s) => s.loss)).toEqual(reference);
+      expect(log.stepMetrics(runId).map((s) => s.loss)).toEqual(await uninterrupted());
       log.close();
     } finally {
       await service.close();
