@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `alexnet` command: runs the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The `alexnet` command: the TypeScript CLI (cli/main.ts), bundled on first use and again after a change (launch.js).
+import { launch } from './launch.js';
 
-register();
-await import('../cli/main.ts');
+await launch('cli/main.ts', 'cli');

@@ -1,17 +1,16 @@
 // The compute side as a Node child process (for the browser host): a crash or a lost GPU there ends that process,
 // not the host, and the host starts a new one for the next call.
 import { fork } from 'node:child_process';
-import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoint } from './protocol';
 
-const require = createRequire(import.meta.url);
+/** The repository's root: two folders up, from these sources (core/compute) as from the CLI's bundle (out/node). */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Forks core/compute/compute-main.ts (through tsx's loader) and returns the host's end of its IPC channel. */
+/** Forks compute-main.ts (through bin/compute.js, which starts it bundled) and returns the host's end of its IPC channel. */
 export function forkCompute(): Endpoint {
-  const entry = fileURLToPath(new URL('./compute-main.ts', import.meta.url));
-  const child = fork(entry, [], {
-    execArgv: ['--import', require.resolve('tsx')],
+  const child = fork(path.join(ROOT, 'bin', 'compute.js'), [], {
     // Structured clone keeps typed arrays (kernels, features, pixels) intact.
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -102,6 +102,9 @@ export function writeCheckpoint(file: string, contents: CheckpointContents): { b
   } catch (error) {
     fs.closeSync(fd);
     fs.rmSync(temp, { force: true });
+    // A write through a descriptor fails without naming its file (ENOSPC, EIO): name the checkpoint's.
+    const failure = error as NodeJS.ErrnoException;
+    if (typeof failure.code === 'string' && failure.path === undefined) failure.path = file;
     throw error;
   }
   fs.closeSync(fd);
