@@ -97,10 +97,17 @@ for (const backendName of ['cpu', 'wasm', 'webgpu'] as const) {
         const test = loaded.dataset.entries('test');
         const centre = await evaluate(loaded.model, loaded.source, test, loaded.transform);
         const ten = await evaluate(loaded.model, loaded.source, test, loaded.transform, { crops: 'ten' });
-        for (const result of [centre, ten]) {
+        // Each test image predicted on its own (the look-up's path): the confusion (rows true, columns predicted) and
+        // the top-1 error follow from those predictions.
+        for (const [result, crops] of [[centre, 'centre'], [ten, 'ten']] as const) {
+          const confusion = [0, 1, 2].map(() => [0, 0, 0]);
+          for (let index = 0; index < test.length; index++) {
+            const [best] = await predict(loaded, await queryPixels(loaded, { split: 'test', index }), crops, 1);
+            confusion[test[index]!.label]![best!.labelIndex]!++;
+          }
           expect(result.count).toBe(6);
-          expect(result.confusion.flat().reduce((a, b) => a + b, 0)).toBe(6);
-          expect(result.top1Error).toBeGreaterThanOrEqual(0);
+          expect(result.confusion, crops).toEqual(confusion);
+          expect(result.top1Error).toBeCloseTo(1 - (confusion[0]![0]! + confusion[1]![1]! + confusion[2]![2]!) / 6, 10);
           expect(result.top5Error).toBe(0); // 3 classes: the true class is always in the top 5
         }
         const pixels = await queryPixels(loaded, { split: 'test', index: 0 });
@@ -113,6 +120,19 @@ for (const backendName of ['cpu', 'wasm', 'webgpu'] as const) {
         // A training image is not its own neighbour.
         const self = loaded.dataset.entries('train')[2]!.path;
         expect(near.byFeatures.map((n) => n.path)).not.toContain(self);
+
+        // The same network made to answer class 1 for every image: its confusion is column 1 holding each class's
+        // count (rows are the true classes), whatever it learned.
+        tf.tidy(() => {
+          const fc8 = loaded.model.parameter('fc8/kernel');
+          fc8.assign(tf.zerosLike(fc8));
+          loaded.model.parameter('fc8/bias').assign(tf.tensor1d([0, 10, 0]));
+        });
+        const constant = await evaluate(loaded.model, loaded.source, test, loaded.transform);
+        const perClass = [0, 1, 2].map((c) => test.filter((e) => e.label === c).length);
+        expect(perClass.filter((n) => n > 0).length).toBeGreaterThan(1);
+        expect(constant.confusion).toEqual(perClass.map((n) => [0, n, 0]));
+        expect(constant.top1Error).toBeCloseTo(1 - perClass[1]! / 6, 10);
       } finally {
         loaded.dispose();
       }

@@ -292,6 +292,21 @@ describe.skipIf(!PYTHON)('alexnet cross-check against the PyTorch reference (ben
     }
   });
 
+  it('exits 0 for a reference 1 point away and 7 for one 5 points away, saying which', () => {
+    const reportDir = path.dirname(files.markdown);
+    const ours = result.variants[0]!.runs.map((r) => r.crops.centre.top1);
+    const mean = ours.reduce((a, b) => a + b, 0) / ours.length;
+    for (const [points, code, word] of [[1, 0, 'within'], [5, 7, 'OUTSIDE']] as const) {
+      // The reference's full-model runs all at our mean error minus `points`: a difference of +points.
+      const shifted = { ...reference, runs: reference.runs.map((r) => (r.variant === 'full' ? { ...r, crops: { ...r.crops, centre: { ...r.crops.centre, top1: mean - points / 100 } } } : r)) };
+      const file = path.join(path.dirname(referenceFile), `shifted-${points}.json`);
+      fs.writeFileSync(file, JSON.stringify(shifted));
+      const run = spawnSync(process.execPath, [BIN, '--home', home, 'cross-check', reportDir, file], { encoding: 'utf8', timeout: 120_000 });
+      expect(run.status, run.stderr).toBe(code);
+      expect(run.stdout).toContain(`+${points.toFixed(1)} points, ${word} the tolerance of 2`);
+    }
+  });
+
   it('refuses, before training anything, a reference trained for other epochs', () => {
     const other = path.join(path.dirname(referenceFile), 'other-epochs.json');
     fs.writeFileSync(other, JSON.stringify({ ...reference, epochs: 3 }));

@@ -441,6 +441,21 @@ describe('cache compaction', () => {
   });
 });
 
+describe('class labels', () => {
+  it('are numbered in code-unit order of the folder names (upper case before lower case), the order every run keeps', async () => {
+    const source = temp('labels-');
+    const names = ['car_side', 'Faces_easy', 'airplanes', 'Zebra', 'apple'];
+    for (const [i, name] of names.entries()) {
+      for (const split of ['train', 'test']) await solidPng(path.join(source, split, name, `${split}-${i}.png`), [40 * i, 100, 200 - 30 * i]);
+    }
+    const dataset = await importDataset(source, temp('datasets-'));
+    expect(dataset.labels).toEqual(['Faces_easy', 'Zebra', 'airplanes', 'apple', 'car_side']);
+    // Each image carries the label of its own folder.
+    for (const e of dataset.manifest.images) expect(dataset.labels[e.label], e.path).toBe(e.path.split('/')[1]);
+    dataset.close();
+  });
+});
+
 // Real photographs, when a copy of the Caltech 101 ten-class set sits beside the checkout (not needed to pass).
 const REAL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'data', 'caltech101-10class');
 describe('import of real photographs', () => {

@@ -101,6 +101,21 @@ describe('the ablations (sections 3.2 to 4.2)', () => {
     expect(layerShapes(quickConfig(10)).find((s) => s.name === 'pool5')!.shape).toEqual([2, 2, 32]);
   });
 
+  it("drops each fc6 and fc7 unit with probability 0.5 (section 4.2) and doubles the kept ones (inverted dropout)", () => {
+    const model = AlexNet.create({ ...quickConfig(4), fcWidths: [512, 512] }, 'kaiming-uniform', 2);
+    const masks = model.dropoutMasks(40, new Rng(8))!;
+    for (const mask of masks) {
+      const values = mask.dataSync();
+      expect(mask.shape).toEqual([40, 512]);
+      expect(new Set(values)).toEqual(new Set([0, 2])); // kept units scaled by 1 / (1 - 0.5)
+      const dropped = values.filter((v) => v === 0).length / values.length;
+      // 20,480 Bernoulli(0.5) draws: the fraction is within 0.02 of 0.5 (about six standard deviations).
+      expect(Math.abs(dropped - 0.5)).toBeLessThan(0.02);
+    }
+    tf.dispose(masks);
+    model.dispose();
+  });
+
   it('no dropout ignores the masks; with dropout, masked units change the output', () => {
     const rng = new Rng(1);
     for (const dropout of [true, false]) {
@@ -114,6 +129,59 @@ describe('the ablations (sections 3.2 to 4.2)', () => {
       tf.dispose([x, plain, masked, ...masks]);
       model.dispose();
     }
+  });
+});
+
+describe("conv1's response normalisation in the model (section 3.3)", () => {
+  /** LRN with the paper's n = 5, k = 2, beta = 0.75 and the given alpha, then 3x3 max-pooling by 2, in float64. */
+  function lrnThenPool(a: Float32Array, [h, w, c]: [number, number, number], alpha: number): Float64Array {
+    const normed = new Float64Array(a.length);
+    for (let pixel = 0; pixel < h * w; pixel++) {
+      for (let j = 0; j < c; j++) {
+        let sum = 0;
+        for (let i = Math.max(0, j - 2); i <= Math.min(c - 1, j + 2); i++) sum += a[pixel * c + i]! ** 2;
+        normed[pixel * c + j] = a[pixel * c + j]! / (2 + alpha * sum) ** 0.75;
+      }
+    }
+    const [ph, pw] = [Math.floor((h - 3) / 2) + 1, Math.floor((w - 3) / 2) + 1];
+    const out = new Float64Array(ph * pw * c).fill(-Infinity);
+    for (let y = 0; y < ph; y++) {
+      for (let x = 0; x < pw; x++) {
+        for (let dy = 0; dy < 3; dy++) {
+          for (let dx = 0; dx < 3; dx++) {
+            for (let j = 0; j < c; j++) out[(y * pw + x) * c + j] = Math.max(out[(y * pw + x) * c + j]!, normed[((2 * y + dy) * w + 2 * x + dx) * c + j]!);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  it('normalises each tower\'s conv1 maps over 5 adjacent maps with k 2, alpha 1e-4, beta 0.75, then pools', () => {
+    const model = AlexNet.create(quickConfig(4), 'kaiming-uniform', 5);
+    // Large activations, so that alpha * sum a^2 is comparable to k and a wrong alpha shows.
+    const x = tf.tidy(() => tf.mul(tf.randomNormal([1, 115, 115, 3], 0, 1, 'float32', 6), 400)) as tf.Tensor4D;
+    const seen = new Map<string, { data: Float32Array; shape: [number, number, number] }[]>();
+    tf.tidy(() => {
+      model.forward(x, { tap: (name, t) => seen.set(name, [...(seen.get(name) ?? []), { data: t.dataSync() as Float32Array, shape: t.shape.slice(1) as [number, number, number] }]) });
+    });
+    const conv1 = seen.get('conv1')!;
+    const pool1 = seen.get('pool1')!;
+    expect(conv1).toHaveLength(2);
+    for (let tower = 0; tower < 2; tower++) {
+      const { data, shape } = conv1[tower]!;
+      const want = lrnThenPool(data, shape, 1e-4);
+      const got = pool1[tower]!.data;
+      expect(got).toHaveLength(want.length);
+      const scale = Math.max(...Array.from(want, Math.abs));
+      const worst = Math.max(...Array.from(got, (g, i) => Math.abs(g - want[i]!)));
+      expect(worst / scale).toBeLessThan(1e-5);
+      // The check can tell: alpha / n (a common misreading) moves the result a thousand times the tolerance.
+      const misread = lrnThenPool(data, shape, 1e-4 / 5);
+      expect(Math.max(...Array.from(misread, (m, i) => Math.abs(m - want[i]!))) / scale).toBeGreaterThan(1e-2);
+    }
+    tf.dispose(x);
+    model.dispose();
   });
 });
 

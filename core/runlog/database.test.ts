@@ -78,20 +78,23 @@ describe('openDatabase', () => {
     db.close();
   });
 
-  it('refuses a file from a newer version, naming the file and both schema numbers, and leaves it as it was', () => {
-    const file = newFile();
-    openDatabase(file).close();
-    const raw = new BetterSqlite3(file);
-    raw.pragma(`user_version = ${LATEST_VERSION + 5}`);
-    raw.close();
-    const expected = `Run log '${file}' was written by a newer version of AlexNet Workbench (schema ${LATEST_VERSION + 5}; this version reads up to ${LATEST_VERSION}). Update the app or use another --home.`;
-    expect(() => openDatabase(file)).toThrow(expected);
-    expect(() => openDatabase(file)).toThrow(RunLogVersionError);
-    expect(() => openDatabase(file, { readonly: true })).toThrow(expected);
-    const after = new BetterSqlite3(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(LATEST_VERSION + 5);
-    after.close();
-  });
+  // One version newer is the boundary: a release that adds one migration.
+  for (const ahead of [1, 5]) {
+    it(`refuses a file from a newer version (schema +${ahead}), naming the file and both schema numbers, and leaves it as it was`, () => {
+      const file = newFile();
+      openDatabase(file).close();
+      const raw = new BetterSqlite3(file);
+      raw.pragma(`user_version = ${LATEST_VERSION + ahead}`);
+      raw.close();
+      const expected = `Run log '${file}' was written by a newer version of AlexNet Workbench (schema ${LATEST_VERSION + ahead}; this version reads up to ${LATEST_VERSION}). Update the app or use another --home.`;
+      expect(() => openDatabase(file)).toThrow(expected);
+      expect(() => openDatabase(file)).toThrow(RunLogVersionError);
+      expect(() => openDatabase(file, { readonly: true })).toThrow(expected);
+      const after = new BetterSqlite3(file, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(LATEST_VERSION + ahead);
+      after.close();
+    });
+  }
 
   it('says a text file is not a SQLite database, names it, and does not overwrite it', () => {
     const file = newFile();
