@@ -7,7 +7,7 @@ import { AlexNet, countParameters, parameterSpecs } from './alexnet';
 import { applyAblations, layerShapes, paperConfig, quickConfig } from './config';
 
 beforeAll(async () => {
-  await selectBackend('cpu');
+  await selectBackend('wasm');
 });
 
 describe('the paper model', () => {

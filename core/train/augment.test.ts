@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ColourStatistics } from '../dataset/types';
 import { Rng } from '../random/rng';
-import { downscale, imageRng, NO_SHIFT, pcaShift, PCA_NOISE_STD, randomCrop, writeCrop } from './augment';
+import { downscale, imageRng, NO_SHIFT, pcaShift, PCA_NOISE_STD, randomCrop, writeCrop, writeTrainingCrop } from './augment';
 
 function randomImage(size: number, seed: number): Uint8Array {
   const rng = new Rng(seed);
@@ -130,5 +130,42 @@ describe('pcaShift (section 4.1)', () => {
     expect(Math.sqrt(s0 / n)).toBeCloseTo(PCA_NOISE_STD * 10, 1); // 0.1 * 2550 / 255 = 1.0
     expect(Math.sqrt(s1 / n)).toBeCloseTo(PCA_NOISE_STD * 1, 2); // 0.1 * 255 / 255 = 0.1
     expect(s2).toBe(0);
+  });
+});
+
+describe("writeTrainingCrop (the trainer's batch assembly)", () => {
+  it('crops each image at a random place and reflects about half of them, read back from the pixels alone', () => {
+    // Red is the column and green the row, so a crop tells where it came from and whether it was reflected.
+    const [size, crop] = [32, 27];
+    const image = new Float32Array(size * size * 3);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) image.set([x, y, 7], (y * size + x) * 3);
+    const transform = { size, crop, mean: new Float32Array(size * size * 3), scale: 1 };
+    const out = new Float32Array(crop * crop * 3);
+    const lefts = new Set<number>();
+    const tops = new Set<number>();
+    let reflected = 0;
+    const n = 600;
+    for (let index = 0; index < n; index++) {
+      writeTrainingCrop(image, 3, 1, index, transform, undefined, out, 0);
+      const [first, last] = [out[0]!, out[(crop - 1) * 3]!];
+      const flipped = first > last;
+      if (flipped) reflected++;
+      const left = Math.min(first, last);
+      lefts.add(left);
+      tops.add(out[1]!);
+      // Every row runs over consecutive columns, one way or the other; every column over consecutive rows.
+      let wrong = 0;
+      for (let y = 0; y < crop; y++) {
+        for (let x = 0; x < crop; x++) {
+          const at = (y * crop + x) * 3;
+          if (out[at] !== (flipped ? left + crop - 1 - x : left + x) || out[at + 1] !== out[1]! + y || out[at + 2] !== 7) wrong++;
+        }
+      }
+      expect(wrong, `image ${index}`).toBe(0);
+    }
+    expect([...lefts].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([...tops].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    // 600 fair coin flips: within 0.08 of a half (about four standard deviations).
+    expect(Math.abs(reflected / n - 0.5)).toBeLessThan(0.08);
   });
 });

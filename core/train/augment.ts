@@ -113,3 +113,24 @@ export const NO_SHIFT: readonly [number, number, number] = [0, 0, 0];
 export function imageRng(seed: number, epoch: number, image: number): Rng {
   return new Rng(seed, 'augment', epoch, image);
 }
+
+/**
+ * One training image's input (section 4.1), as the trainer assembles each batch: a random crop and reflection and,
+ * when `statistics` are given, the PCA colour shift, drawn in that order from the image's own generator for `epoch`,
+ * written at `offset` of `out`.
+ */
+export function writeTrainingCrop(
+  image: ArrayLike<number>,
+  seed: number,
+  epoch: number,
+  index: number,
+  transform: InputTransform,
+  statistics: ColourStatistics | undefined,
+  out: Float32Array,
+  offset: number,
+): void {
+  const rng = imageRng(seed, epoch, index);
+  const crop = randomCrop(rng, transform.size, transform.crop);
+  const shift = statistics ? pcaShift(statistics, rng) : NO_SHIFT;
+  writeCrop(image, crop, transform, shift, out, offset);
+}

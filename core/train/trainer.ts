@@ -11,7 +11,7 @@ import { AlexNet } from '../model/alexnet';
 import { checkBufferLimit } from '../model/buffers';
 import type { ModelConfig } from '../model/config';
 import { Rng } from '../random/rng';
-import { imageRng, NO_SHIFT, pcaShift, randomCrop, writeCrop, type InputTransform } from './augment';
+import { writeTrainingCrop, type InputTransform } from './augment';
 import { checkpointFileName, readCheckpoint, writeCheckpoint, type CheckpointContents, type CheckpointPosition } from './checkpoint';
 import type { RunOutcome, TrainEvent, TrainListener } from './events';
 import { ImageSource } from './image-source';
@@ -216,10 +216,7 @@ export class Trainer {
           const entry = this.train[index]!;
           const image = this.usableImage(entry);
           if (!image) continue;
-          const rng = imageRng(seed, epoch, index);
-          const crop = randomCrop(rng, config.imageSize, config.cropSize);
-          const shift = recipe.pcaNoise ? pcaShift(this.options.dataset.manifest.statistics, rng) : NO_SHIFT;
-          writeCrop(image, crop, this.transform, shift, input, size * per);
+          writeTrainingCrop(image, seed, epoch, index, this.transform, recipe.pcaNoise ? this.options.dataset.manifest.statistics : undefined, input, size * per);
           labels[size++] = entry.label;
         }
         if (size === 0) throw new Error(`Every image of step ${this.position.globalStep + 1} is damaged in the cache; import the folder again to repair it.`);
