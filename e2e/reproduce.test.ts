@@ -131,6 +131,15 @@ describe('alexnet reproduce', () => {
         expect(r.fc7[i]).toBeCloseTo(precision(byFeatures, k), 10);
         expect(r.pixels[i]).toBeCloseTo(precision(byPixels, k), 10);
       });
+      // The pixel distance to each way's 5 nearest, in float64 over the same 64x64 pixels.
+      const distance = (q: number, t: number) => Math.sqrt(Array.from({ length: side }, (_, j) => (testPixels[q * side + j]! - trainPixels[t * side + j]!) ** 2).reduce((a, b) => a + b, 0));
+      const mean = (found: { index: number }[][]) => found.reduce((s, list, q) => s + list.reduce((t, n) => t + distance(q, n.index), 0) / list.length, 0) / found.length;
+      expect(r.pixelDistance!.k).toBe(5);
+      expect(r.pixelDistance!.fc7 / mean(byFeatures)).toBeCloseTo(1, 9);
+      expect(r.pixelDistance!.pixels / mean(byPixels)).toBeCloseTo(1, 9);
+      // No 5 images are nearer in pixels than the 5 nearest by pixels.
+      expect(r.pixelDistance!.pixels).toBeLessThanOrEqual(r.pixelDistance!.fc7);
+      expect(fs.readFileSync(files.markdown, 'utf8')).toContain(`| ${r.seed} | ${r.pixelDistance!.fc7.toFixed(0)} | ${r.pixelDistance!.pixels.toFixed(0)} |`);
     } finally {
       loaded.dispose();
       log.close();

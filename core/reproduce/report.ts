@@ -94,6 +94,13 @@ export function reportMarkdown(result: Reproduction, dataset: Dataset): string {
   lines.push(`Share of a test image's k nearest training images that have its class (exact Euclidean search; raw pixels at 64x64). Random neighbours would score ${chance.toFixed(3)}.`, '');
   lines.push(`| seed | ${ks.map((k) => `fc7, k = ${k} | pixels, k = ${k}`).join(' | ')} |`, `| --- | ${ks.map(() => '--- | ---').join(' | ')} |`);
   for (const r of result.retrieval) lines.push(`| ${r.seed} | ${r.fc7.map((p, i) => `${p.toFixed(3)} | ${r.pixels[i]!.toFixed(3)}`).join(' | ')} |`);
+  const measured = result.retrieval.filter((r) => r.pixelDistance !== undefined);
+  if (measured.length > 0) {
+    const k = measured[0]!.pixelDistance!.k;
+    lines.push('', `How far apart in pixels the neighbours are (the paper: fc7's neighbours are often not close in L2 pixel distance): the mean raw-pixel distance (64x64, 0..255) from a test image to its ${k} nearest training images.`, '');
+    lines.push('| seed | found by fc7 | found by pixels | ratio |', '| --- | --- | --- | --- |');
+    for (const r of measured) lines.push(`| ${r.seed} | ${r.pixelDistance!.fc7.toFixed(0)} | ${r.pixelDistance!.pixels.toFixed(0)} | ${(r.pixelDistance!.fc7 / r.pixelDistance!.pixels).toFixed(2)} |`);
+  }
   lines.push('');
   if (result.crossCheck) lines.push(...crossCheckMarkdown(result.crossCheck));
   return lines.join('\n');

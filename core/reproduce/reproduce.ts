@@ -70,6 +70,12 @@ export interface Retrieval {
   pixels: number[];
   /** A few test queries with their six nearest training images each way (positions in the splits). */
   examples: { query: number; byFeatures: number[]; byPixels: number[] }[];
+  /**
+   * The paper's second point about Figure 4: the mean raw-pixel distance (Euclidean, 64x64, 0..255) from a test image
+   * to its k nearest training images (k the largest of ks) as fc7 finds them and as pixels find them; fc7's are far
+   * apart in pixels when the first is much the larger. Absent from reports written before it was measured.
+   */
+  pixelDistance?: { k: number; fc7: number; pixels: number };
 }
 
 export interface Reproduction {
@@ -141,7 +147,20 @@ async function retrieval(workspace: Workspace, log: RunLog, runId: string, seed:
       const byPixels = (await searchNeighbours(tf, testPixels.subarray(q * side, (q + 1) * side), trainPixels, side, 6))[0]!.map((n) => store.records[n.index]!);
       examples.push({ query: q, byFeatures, byPixels });
     }
-    return { runId, seed, ks, fc7, pixels: raw, examples };
+    const side = PIXEL_SIDE * PIXEL_SIDE * 3;
+    const k = Math.max(...ks);
+    const distance = (q: number, t: number) => {
+      let sum = 0;
+      for (let i = 0; i < side; i++) sum += (testPixels[q * side + i]! - trainPixels[t * side + i]!) ** 2;
+      return Math.sqrt(sum);
+    };
+    const meanDistance = (found: { index: number }[][]) => found.reduce((total, list, q) => total + list.reduce((s, n) => s + distance(q, n.index), 0) / list.length, 0) / found.length;
+    const pixelDistance = {
+      k,
+      fc7: meanDistance(await searchNeighbours(tf, testFeatures, store.features, width, k)),
+      pixels: meanDistance(await searchNeighbours(tf, testPixels, trainPixels, side, k)),
+    };
+    return { runId, seed, ks, fc7, pixels: raw, examples, pixelDistance };
   } finally {
     loaded.dispose();
   }
