@@ -1,9 +1,7 @@
 // The paper's two looks inside, as numbers: Figure 3's split of conv1 into a colour-agnostic and a colour-specific
 // tower (each tower's mean colour specificity after every epoch), and Figure 4's claim that fc7 neighbours share the
 // query's class far more often than raw-pixel neighbours do (precision@k over the test split, exact search).
-import * as tf from '@tensorflow/tfjs-core';
 import { kernelScores, type KernelShape } from '../inspect/kernels';
-import { searchNeighbours } from '../inspect/neighbours';
 import type { KernelSnapshotRow } from '../runlog/run-log';
 
 export interface TowerHistory {
@@ -31,19 +29,11 @@ export function towerHistory(snapshots: readonly KernelSnapshotRow[]): TowerHist
 }
 
 /**
- * Precision@k of nearest-neighbour retrieval: for each query, the share of its k nearest database rows (exact
- * Euclidean) whose label is the query's, averaged over the queries; one figure per k asked for.
+ * Precision@k of nearest-neighbour retrieval: for each query, the share of its k nearest database rows (`found`, an
+ * exact search's lists, nearest first, at least max(ks) long) whose label is the query's, averaged over the queries;
+ * one figure per k asked for.
  */
-export async function precisionAtK(
-  queries: Float32Array,
-  queryLabels: ArrayLike<number>,
-  database: Float32Array,
-  databaseLabels: ArrayLike<number>,
-  dimension: number,
-  ks: readonly number[],
-): Promise<number[]> {
-  const most = Math.max(...ks);
-  const found = await searchNeighbours(tf, queries, database, dimension, most);
+export function precisionAtK(found: readonly { index: number }[][], queryLabels: ArrayLike<number>, databaseLabels: ArrayLike<number>, ks: readonly number[]): number[] {
   return ks.map((k) => {
     let share = 0;
     found.forEach((list, q) => {

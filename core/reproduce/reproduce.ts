@@ -136,30 +136,28 @@ async function retrieval(workspace: Workspace, log: RunLog, runId: string, seed:
     const testPositions = test.map((_, i) => i);
     const trainPixels = pixels(train, store.records);
     const testPixels = pixels(test, testPositions);
-    const fc7 = await precisionAtK(testFeatures, testLabels, store.features, trainLabels, width, ks);
-    const raw = await precisionAtK(testPixels, testLabels, trainPixels, trainLabels, PIXEL_SIDE * PIXEL_SIDE * 3, ks);
+    // One exact search each way, to the largest k: precision@k and the pixel distances both read it.
+    const side = PIXEL_SIDE * PIXEL_SIDE * 3;
+    const k = Math.max(...ks);
+    const foundByFeatures = await searchNeighbours(tf, testFeatures, store.features, width, k);
+    const foundByPixels = await searchNeighbours(tf, testPixels, trainPixels, side, k);
+    const fc7 = precisionAtK(foundByFeatures, testLabels, trainLabels, ks);
+    const raw = precisionAtK(foundByPixels, testLabels, trainLabels, ks);
     // One example query per class (up to four), with its six nearest each way.
     const examples: Retrieval['examples'] = [];
     for (const label of [...new Set(testLabels)].slice(0, 4)) {
       const q = testLabels.indexOf(label);
       const byFeatures = (await searchNeighbours(tf, testFeatures.subarray(q * width, (q + 1) * width), store.features, width, 6))[0]!.map((n) => store.records[n.index]!);
-      const side = PIXEL_SIDE * PIXEL_SIDE * 3;
       const byPixels = (await searchNeighbours(tf, testPixels.subarray(q * side, (q + 1) * side), trainPixels, side, 6))[0]!.map((n) => store.records[n.index]!);
       examples.push({ query: q, byFeatures, byPixels });
     }
-    const side = PIXEL_SIDE * PIXEL_SIDE * 3;
-    const k = Math.max(...ks);
     const distance = (q: number, t: number) => {
       let sum = 0;
       for (let i = 0; i < side; i++) sum += (testPixels[q * side + i]! - trainPixels[t * side + i]!) ** 2;
       return Math.sqrt(sum);
     };
     const meanDistance = (found: { index: number }[][]) => found.reduce((total, list, q) => total + list.reduce((s, n) => s + distance(q, n.index), 0) / list.length, 0) / found.length;
-    const pixelDistance = {
-      k,
-      fc7: meanDistance(await searchNeighbours(tf, testFeatures, store.features, width, k)),
-      pixels: meanDistance(await searchNeighbours(tf, testPixels, trainPixels, side, k)),
-    };
+    const pixelDistance = { k, fc7: meanDistance(foundByFeatures), pixels: meanDistance(foundByPixels) };
     return { runId, seed, ks, fc7, pixels: raw, examples, pixelDistance };
   } finally {
     loaded.dispose();
