@@ -2,15 +2,29 @@
 """The accuracy reference for `alexnet reproduce`: the workbench's model and recipe, written again in PyTorch.
 
 Trains the same network (the paper's two-tower AlexNet, or the small `quick` preset, with any of the paper's
-ablations) with the same recipe (`small-data` or `paper`) on the same folder dataset (train/<class>/*, test/<class>/*)
-for the same epochs, under several seeds, and evaluates each run on the test split with the centre crop and the
-paper's ten crops. It shares no code with the workbench: images are decoded by Pillow and resized by torchvision.
+ablations) with the same recipe (`small-data` or `paper`) on the same data for the same epochs, under seeds 0 to n-1,
+and evaluates each run on the test split with the centre crop and the paper's ten crops. It shares no code with the
+workbench. The data is either
 
-    python3 bench/reference_train.py DATA --preset paper --epochs 40 --seeds 3 --out reference.json
+- a dataset the workbench imported (`<home>/datasets/<id>`: manifest.json, images.u8 and mean.f32): the reference
+  reads the very pixels the workbench trains on (each record checked against its CRC-32), which is what a
+  cross-check needs; or
+- a folder with train/<class>/* and test/<class>/*: the reference decodes it with Pillow and resizes it with
+  torchvision, which gives the workbench's resize byte for byte but not always its decoder's pixels (below).
+
+    node bin/alexnet.js datasets    # the id, and --home's folder
+    python3 bench/reference_train.py ~/.alexnet-workbench/datasets/<id> --preset quick --seeds 5 --out reference.json
     node bin/alexnet.js cross-check <report> reference.json
 
+Seed i here is paired with seed i of the workbench's reproduction; the two draw from different generators, so a pair
+shares its seed number and its data, not its random draws.
+
 What is the same as the workbench (core/model, core/train):
-- images resized with Lanczos-3 so the shorter side is 256, centre 256x256 (the quick preset: then averaged in 2x2 blocks to 128);
+- images resized with Lanczos-3 so the shorter side is 256, centre 256x256 (the quick preset: then averaged in 2x2 blocks to 128):
+  torchvision's resize of a Pillow image, which the workbench's importer computes byte for byte (core/dataset/resample.ts,
+  checked against Pillow by core/dataset/resample.test.ts; before that change the importer let libvips enlarge
+  bicubically whatever kernel it named, so earlier references and workbench runs saw different pixels). The decoders
+  still differ (libjpeg-turbo here, mozjpeg in sharp; alpha is dropped here, flattened over white there);
   the per-pixel mean image of the training split subtracted; inputs in 0..1 (small-data) or 0..255 (paper);
 - random crops (227, quick 115) and reflections; PCA colour noise with a ~ N(0, 0.1) per image per epoch, from the
   eigenvalues of the training split's RGB covariance in the 0..1 scale;
@@ -34,6 +48,7 @@ import os
 import platform
 import sys
 import time
+import zlib
 
 import torch
 import torch.nn as nn
@@ -101,7 +116,9 @@ class AlexNet(nn.Module):
     def layers(self):
         return list(self.conv) + [self.fc6, self.fc7, self.fc8]
 
-    def forward(self, x):
+    def forward(self, x, masks=None):
+        """masks: optional given dropout masks (0 or 1/(1-p)) for fc6 and fc7, [batch, width] each, used instead of
+        drawing them (bench/step_equivalence.py gives the workbench's)."""
         x = self.pool(self.lrn(F.relu(self.conv[0](x))))
         x = self.pool(self.lrn(F.relu(self.conv[1](x))))
         x = F.relu(self.conv[2](x))
@@ -109,10 +126,10 @@ class AlexNet(nn.Module):
         x = self.pool(F.relu(self.conv[4](x)))
         x = F.relu(self.fc6(torch.flatten(x, 1)))
         if self.dropout:
-            x = F.dropout(x, 0.5, self.training)
+            x = x * masks[0] if masks is not None else F.dropout(x, 0.5, self.training)
         x = F.relu(self.fc7(x))
         if self.dropout:
-            x = F.dropout(x, 0.5, self.training)
+            x = x * masks[1] if masks is not None else F.dropout(x, 0.5, self.training)
         return self.fc8(x)
 
 
@@ -154,6 +171,37 @@ def load_split(root, split, classes, size):
             images.append(x)
             labels.append(label)
     return torch.stack(images), torch.tensor(labels), skipped
+
+
+def load_workbench_dataset(folder, size):
+    """A dataset the workbench imported: its classes in label order and each split as in load_split, from the uint8
+    256x256x3 records of images.u8 (record i at byte i * 196608), each checked against the manifest's CRC-32."""
+    with open(os.path.join(folder, 'manifest.json')) as f:
+        manifest = json.load(f)
+    record_bytes = 256 * 256 * 3
+    with open(os.path.join(folder, manifest.get('cacheFile', 'images.u8')), 'rb') as f:
+        cache = f.read()
+    splits = {}
+    for split in ('train', 'test'):
+        images, labels = [], []
+        for entry in manifest['images']:
+            if entry['split'] != split:
+                continue
+            start = entry['record'] * record_bytes
+            raw = cache[start:start + record_bytes]
+            if len(raw) != record_bytes:
+                raise SystemExit(f"{folder}: the record of {entry['path']} is cut short in images.u8; import the dataset again.")
+            if 'recordCrc32' in entry and zlib.crc32(raw) != entry['recordCrc32']:
+                raise SystemExit(f"{folder}: the record of {entry['path']} does not match its CRC-32; import the dataset again.")
+            x = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(256, 256, 3).permute(2, 0, 1).contiguous()
+            if size != 256:
+                x = F.avg_pool2d(x.float().unsqueeze(0), 256 // size).squeeze(0)  # exact averages, as the workbench's
+            images.append(x)
+            labels.append(entry['label'])
+        if not images:
+            raise SystemExit(f"{folder}: the dataset has no {split} images.")
+        splits[split] = (torch.stack(images), torch.tensor(labels))
+    return manifest['labels'], splits
 
 
 def colour_statistics(train):
@@ -295,12 +343,12 @@ def train_one(args, variant, seed, data, device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('data', help='a folder with train/<class>/* and test/<class>/*')
+    p.add_argument('data', help='a dataset the workbench imported (<home>/datasets/<id>), or a folder with train/<class>/* and test/<class>/*')
     p.add_argument('--preset', choices=['paper', 'quick'], default='paper')
     p.add_argument('--recipe', choices=['small-data', 'paper'], default='small-data')
     p.add_argument('--epochs', type=int, help="epochs of every run (default: the recipe's)")
     p.add_argument('--batch-size', type=int, help="images per step (default: the recipe's)")
-    p.add_argument('--seeds', type=int, default=3, help='runs of the full model, seeds 0 to n-1')
+    p.add_argument('--seeds', type=int, default=5, help='runs of the full model, seeds 0 to n-1 (a cross-check needs 5 paired with the workbench\'s)')
     p.add_argument('--variants', default='full', help=f"comma-separated, or 'all': {', '.join(VARIANTS)}; ablations run under seed 0")
     p.add_argument('--device', default='auto', help='auto (cuda when present), cuda or cpu')
     p.add_argument('--threads', type=int, help='CPU threads for PyTorch')
@@ -312,22 +360,31 @@ def main():
             raise SystemExit(f"Variant '{v}' is not known; use {', '.join(VARIANTS)} or all.")
     if 'full' not in variants:
         variants = ['full'] + variants
-    for split in ('train', 'test'):
-        if not os.path.isdir(os.path.join(args.data, split)):
-            raise SystemExit(f"'{args.data}' has no {split}/ folder; expected train/<class>/* and test/<class>/*.")
+    workbench = os.path.isfile(os.path.join(args.data, 'manifest.json'))
+    if not workbench:
+        for split in ('train', 'test'):
+            if not os.path.isdir(os.path.join(args.data, split)):
+                raise SystemExit(f"'{args.data}' is neither a dataset the workbench imported (no manifest.json) nor a folder with a {split}/ folder; "
+                                 'expected <home>/datasets/<id>, or train/<class>/* and test/<class>/*.')
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device('cuda' if args.device == 'auto' and torch.cuda.is_available() else ('cpu' if args.device == 'auto' else args.device))
     if device.type == 'cuda':
         torch.backends.cudnn.benchmark = True
-    classes = sorted(e for e in os.listdir(os.path.join(args.data, 'train')) if os.path.isdir(os.path.join(args.data, 'train', e)))
     cfg = preset_config(args.preset)
-    train_x, train_y, skipped = load_split(args.data, 'train', classes, cfg['image'])
-    test_x, test_y, skipped_test = load_split(args.data, 'test', classes, cfg['image'])
-    for s in skipped + skipped_test:
-        print(f'skipped {s}', file=sys.stderr)
-    # Statistics at 256 as the workbench takes them; the 2x2 averages of the quick preset keep the mean exact.
-    full_train, _, _ = load_split(args.data, 'train', classes, 256) if cfg['image'] != 256 else (train_x, None, None)
+    if workbench:
+        classes, splits = load_workbench_dataset(args.data, cfg['image'])
+        (train_x, train_y), (test_x, test_y) = splits['train'], splits['test']
+        # Statistics at 256 as the workbench takes them (computed here, not read from its mean.f32).
+        full_train = load_workbench_dataset(args.data, 256)[1]['train'][0] if cfg['image'] != 256 else train_x
+    else:
+        classes = sorted(e for e in os.listdir(os.path.join(args.data, 'train')) if os.path.isdir(os.path.join(args.data, 'train', e)))
+        train_x, train_y, skipped = load_split(args.data, 'train', classes, cfg['image'])
+        test_x, test_y, skipped_test = load_split(args.data, 'test', classes, cfg['image'])
+        for s in skipped + skipped_test:
+            print(f'skipped {s}', file=sys.stderr)
+        # Statistics at 256 as the workbench takes them; the 2x2 averages of the quick preset keep the mean exact.
+        full_train = load_split(args.data, 'train', classes, 256)[0] if cfg['image'] != 256 else train_x
     mean256, eigval, eigvec = colour_statistics(full_train)
     mean_image = F.avg_pool2d(mean256.unsqueeze(0), 256 // cfg['image']).squeeze(0) if cfg['image'] != 256 else mean256
     del full_train
@@ -347,7 +404,7 @@ def main():
         'recipe': args.recipe,
         'epochs': args.epochs or r['epochs'],
         'batchSize': args.batch_size or r['batch'],
-        'dataset': {'labels': classes, 'train': len(train_x), 'test': len(test_x)},
+        'dataset': {'labels': classes, 'train': len(train_x), 'test': len(test_x), 'pixels': 'workbench cache' if workbench else 'decoded by Pillow'},
         'runs': runs,
     }
     with open(args.out, 'w') as f:

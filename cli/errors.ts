@@ -19,6 +19,8 @@ export const EXIT = {
   system: 6,
   /** A cross-check found our result outside its tolerance of the reference's. */
   checkFailed: 7,
+  /** A cross-check could not decide: too few paired seeds, or an interval that crosses the tolerance. */
+  checkInconclusive: 8,
   /** Interrupted by Ctrl-C (after saving a checkpoint). */
   interrupted: 130,
 } as const;

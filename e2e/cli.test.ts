@@ -53,6 +53,22 @@ describe('alexnet CLI', () => {
     const kernels = alexnet(home, '--backend', 'wasm', 'kernels', 'last', '--out', path.join(home, 'k'));
     expect(kernels.code, kernels.stderr).toBe(0);
     expect(fs.readdirSync(path.join(home, 'k')).sort()).toEqual(['conv1-tower-a.png', 'conv1-tower-b.png']);
+    // Figure 3 against its baselines: each tower beside its start and random kernels (12 a tower: 0.669 ± 2 x 0.010),
+    // then the verdict on the split and the definition.
+    expect(kernels.stdout).toMatch(/^tower a: 12 kernels, colour specificity 0\.\d{3} \(at initialisation 0\.\d{3}; random kernels 0\.669 ± 0\.020: (below|within|above)\) -> /m);
+    expect(kernels.stdout).toMatch(/^Figure 3: (no specialisation detectable|tower [ab] is more colour-specific than tower [ab]): the towers differ by \d\.\d{3} \(p [<=] [\d.]+, permutation test\); /m);
+    expect(kernels.stdout).toMatch(/^Colour specificity is the share of a kernel's energy/m);
+    const json = alexnet(home, '--json', '--backend', 'wasm', 'kernels', 'last', '--out', path.join(home, 'k'));
+    const summary = JSON.parse(json.stdout) as { towers: { tower: string; colourSpecificity: number; initialColourSpecificity: number; random: { mean: number; sd: number }; kernels: number[] }[]; split: { difference: number; p: number; significant: boolean }; specialised: boolean; verdict: string; definition: string };
+    expect(summary.towers.map((t) => t.tower)).toEqual(['a', 'b']);
+    for (const t of summary.towers) {
+      expect(t.colourSpecificity).toBeCloseTo(t.kernels.reduce((x, y) => x + y) / t.kernels.length, 12);
+      expect(t.initialColourSpecificity).toBeGreaterThan(0.5);
+      expect(t.random.mean).toBeCloseTo(242 / 362, 12); // 2n / (3n - 1) for n = 121 pixels
+    }
+    expect(summary.split.difference).toBeCloseTo(summary.towers[1]!.colourSpecificity - summary.towers[0]!.colourSpecificity, 12);
+    expect(summary.specialised).toBe(summary.split.p < 0.05);
+    expect(summary.definition).toMatch(/about 2\/3 for random kernels/);
   });
 
   it('names the bad value and what was expected, with exit code 2', () => {

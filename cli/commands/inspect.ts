@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DecodeError } from '../../core/dataset/decode';
 import { evaluate, type CropMode } from '../../core/evaluate/evaluate';
-import { kernelGridPng, kernelScores, towerColourSpecificity } from '../../core/inspect/kernels';
+import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, formatRandomRange, initialConv1, type TowerWeights } from '../../core/inspect/colour-baseline';
+import { kernelGridPng, kernelScores, type KernelShape } from '../../core/inspect/kernels';
 import { storeTrainingFeatures } from '../../core/workbench/features';
 import { featuresFile, neighbours, predict, type Query } from '../../core/workbench/lookup';
 import { loadRun, queryPixels, runModelFiles, type LoadedRun } from '../../core/workbench/run-files';
@@ -184,19 +185,26 @@ export function registerInspectCommands(program: Command, withContext: WithConte
             throw new CliError(`Cannot make the folder '${out}' given to --out (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a folder that can be written.`, EXIT.notFound);
           }
           const towers = loaded.model.specs.filter((s) => s.name.startsWith('conv1/') && s.kind === 'weight');
-          const summary = [];
-          for (const spec of towers) {
+          // Figure 3's baseline: the same towers at step 0, as the run's seed drew them.
+          const initial = initialConv1(loaded.model.config, loaded.recipe.initialisation, loaded.run.seed);
+          const weighed: (TowerWeights & { file: string })[] = [];
+          const shape = towers[0]!.shape as KernelShape;
+          for (const [t, spec] of towers.entries()) {
             const weights = (await loaded.model.parameter(spec.name).data()) as Float32Array;
-            const shape = spec.shape as [number, number, number, number];
             const tower = spec.name.split('/')[1]!;
             const file = path.join(out, `conv1-tower-${tower}.png`);
             fs.writeFileSync(file, await kernelGridPng(weights, shape, { columns: 8, scale: options.scale }));
-            const score = towerColourSpecificity(weights, shape, 0, shape[3]);
-            const scores = kernelScores(weights, shape);
-            summary.push({ tower, file, colourSpecificity: score, kernels: scores });
-            context.say(`tower ${tower}: ${shape[3]} kernels, colour specificity ${score.toFixed(3)} (0 = colour-agnostic, 1 = purely chromatic) -> ${file}`);
+            weighed.push({ tower, weights, initial: initial[t], file });
           }
-          if (context.json) process.stdout.write(`${JSON.stringify({ run: loaded.run.id, towers: summary })}\n`);
+          const colour = colourBaseline(weighed, shape);
+          const summary = weighed.map(({ tower, weights, file }, t) => {
+            const measured = colour.towers[t]!;
+            const said = `colour specificity ${measured.score.toFixed(3)} (at initialisation ${measured.initialScore?.toFixed(3) ?? 'unknown'}; random kernels ${formatRandomRange(measured.random)}: ${measured.againstRandom})`;
+            context.say(`tower ${tower}: ${measured.kernels} kernels, ${said} -> ${file}`);
+            return { tower, file, colourSpecificity: measured.score, initialColourSpecificity: measured.initialScore, random: measured.random, againstRandom: measured.againstRandom, kernels: kernelScores(weights, shape) };
+          });
+          for (const line of [`Figure 3: ${colour.verdict}.`, COLOUR_DEFINITION, COLOUR_METHOD]) context.say(line);
+          if (context.json) process.stdout.write(`${JSON.stringify({ run: loaded.run.id, towers: summary, split: colour.split, specialised: colour.specialised, verdict: colour.verdict, definition: COLOUR_DEFINITION, method: COLOUR_METHOD })}\n`);
           return 0;
         });
       }),

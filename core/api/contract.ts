@@ -270,7 +270,7 @@ export interface ReportSummary {
   seeds: number[];
   runs: string[];
   /** The comparison with an independent reference (`alexnet cross-check`), when one was made. */
-  crossCheck: { reference: string; differencePoints: number; tolerancePoints: number; passed: boolean } | null;
+  crossCheck: { reference: string; differencePoints: number; tolerancePoints: number; verdict: 'within' | 'outside' | 'cannot tell'; pairs: number } | null;
 }
 
 // ---- Looking inside ----
@@ -286,10 +286,49 @@ export interface KernelTower {
   /** Kernel cell size and padding in image pixels, to map a pointer position to a kernel. */
   cell: number;
   padding: number;
-  /** Each kernel's colour-specificity score (0 colour-agnostic, 1 purely chromatic). */
+  /** Each kernel's colour-specificity score, in [0, 1]; random kernels average about 2/3 (see ColourBaseline). */
   scores: number[];
   /** The tower's mean score. */
   score: number;
+}
+
+/** One tower's mean colour specificity against its baselines (core/inspect/colour-baseline.ts). */
+export interface TowerColour {
+  /** 'a' or 'b'. */
+  tower: string;
+  kernels: number;
+  /** The tower's mean score. */
+  score: number;
+  /** The same tower's mean score at step 0, regenerated from the run's seed; null where the start is not known. */
+  initialScore: number | null;
+  /** What random kernels (i.i.d. Gaussian values) score: the expected mean, and the sd of a mean over `kernels` of them. */
+  random: { mean: number; sd: number };
+  /** Where the score lies against the random-kernel range, the expected mean ± 2 sd. */
+  againstRandom: 'below' | 'within' | 'above';
+}
+
+/** Whether the towers differ in colour specificity: a permutation test that shuffles kernels between them. */
+export interface TowerSplit {
+  /** Tower b's mean score minus tower a's. */
+  difference: number;
+  /** The tower with the higher mean score. */
+  moreSpecific: string;
+  /** Two-sided: (1 + shuffles whose |split| reaches the observed |split|) / (1 + shuffles). */
+  p: number;
+  permutations: number;
+  /** p below 0.05. */
+  significant: boolean;
+}
+
+/** Figure 3 as a finding or not: each tower against its baselines, the split between towers, and a verdict in words. */
+export interface ColourBaseline {
+  towers: TowerColour[];
+  /** Null with one tower. */
+  split: TowerSplit | null;
+  /** The split is significant: one tower is detectably more colour-specific than the other. */
+  specialised: boolean;
+  /** One sentence, e.g. 'no specialisation detectable: the towers differ by 0.012 (p = 0.41, permutation test); ...'. */
+  verdict: string;
 }
 
 export interface KernelView {
@@ -300,6 +339,10 @@ export interface KernelView {
   /** [height, width, channels, kernels per tower]. */
   shape: number[];
   towers: KernelTower[];
+  /** The shown snapshot's towers against the random-kernel expectation and their own initialisation. */
+  colour: ColourBaseline;
+  /** What the score is and how the verdict is reached, one sentence each, and the random-kernel range's width in sd. */
+  colourNotes: { definition: string; method: string; rangeSds: number };
 }
 
 export interface Prediction {

@@ -1,8 +1,10 @@
-// Decodes any image file into the cache's form: 8-bit sRGB, 3 channels, shorter side 256, centre 256x256 (section 2).
+// Decodes any image file into the cache's form: 8-bit sRGB, 3 channels, shorter side 256, centre 256x256 (section 2),
+// resized by resample.ts (Lanczos-3 both ways).
 import fs from 'node:fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { decodeBmp, isBmp } from './bmp';
-import { CACHE_IMAGE_SIZE, CACHE_RECORD_BYTES, type SkipReason } from './types';
+import { resizeAndCentreCrop } from './resample';
+import { CACHE_IMAGE_SIZE, type SkipReason } from './types';
 
 /** Why a file could not be decoded; these are also the import report's skip reasons. */
 export type DecodeFailure = Extract<SkipReason, 'undecodable' | 'empty-file' | 'unreadable'>;
@@ -47,28 +49,21 @@ function describeSource(meta: Metadata): string[] {
   return notes;
 }
 
-/** Shorter side to 256, then the centre 256x256, as 8-bit sRGB with alpha kept (if any) for flattening below. */
-async function resizeToRecord(input: Sharp, hasAlpha: boolean): Promise<{ data: Buffer; channels: number }> {
+/** The whole image, upright, as 8-bit sRGB: RGB, or RGBA when it has an alpha channel (flattened below). */
+async function decodeUpright(input: Sharp, hasAlpha: boolean): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
   // Working in sRGB from the start converts CMYK (with its profile, or sharp's generic one) and 16-bit data once.
-  let pipeline = input
-    .pipelineColourspace('srgb')
-    .rotate()
-    .resize(CACHE_IMAGE_SIZE, CACHE_IMAGE_SIZE, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
-    .toColourspace('srgb');
+  let pipeline = input.pipelineColourspace('srgb').rotate().toColourspace('srgb');
   if (!hasAlpha) pipeline = pipeline.removeAlpha();
   const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   const channels = hasAlpha ? 4 : 3;
-  if (info.width !== CACHE_IMAGE_SIZE || info.height !== CACHE_IMAGE_SIZE || info.channels !== channels) {
-    throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}; expected ${CACHE_IMAGE_SIZE}x${CACHE_IMAGE_SIZE}x${channels}`);
+  if (info.channels !== channels || data.length !== info.width * info.height * channels) {
+    throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}; expected ${channels} channels`);
   }
-  return { data, channels };
+  return { data, width: info.width, height: info.height, channels };
 }
 
-/**
- * Composites RGBA over white. The resize above interpolates premultiplied colour and returns it unpremultiplied, so
- * c * a + 255 * (1 - a) here equals flattening first and resizing after. Returns whether any pixel was see-through.
- */
-function flattenOverWhite(rgba: Buffer, out: Uint8Array): boolean {
+/** Composites RGBA over white into RGB. Returns whether any pixel was see-through. */
+function flattenOverWhite(rgba: Uint8Array, out: Uint8Array): boolean {
   let translucent = false;
   for (let i = 0, o = 0; o < out.length; i += 4, o += 3) {
     const a = rgba[i + 3]!;
@@ -115,15 +110,14 @@ export async function decodeImageBytes(bytes: Uint8Array, name: string): Promise
       hasAlpha = meta.hasAlpha;
       conversions.push(...describeSource(meta));
     }
-    const { data, channels } = await resizeToRecord(input, hasAlpha);
-    let pixels: Uint8Array;
-    if (channels === 4) {
-      pixels = new Uint8Array(CACHE_RECORD_BYTES);
+    const upright = await decodeUpright(input, hasAlpha);
+    let rgb: Uint8Array = upright.data;
+    if (upright.channels === 4) {
+      rgb = new Uint8Array(upright.width * upright.height * 3);
       // An alpha channel that is opaque everywhere changes nothing, so it is not reported.
-      if (flattenOverWhite(data, pixels)) conversions.push('alpha channel flattened over white');
-    } else {
-      pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
+      if (flattenOverWhite(upright.data, rgb)) conversions.push('alpha channel flattened over white');
     }
+    const pixels = resizeAndCentreCrop(rgb, upright.width, upright.height, CACHE_IMAGE_SIZE);
     return { pixels, width, height, conversions };
   } catch (error) {
     if (error instanceof DecodeError) throw error;

@@ -41,7 +41,8 @@ function offset(shape: KernelShape, k: number, y: number, x: number, c: number):
  * T splits exactly into C plus the grey part's energy L = 3 Σ_{x,y} (m(x, y) - w̄)², because the channel deviations
  * sum to zero at each pixel; the score is computed as C / (C + L), which cannot leave [0, 1] by rounding.
  * In the paper's Figure 3, tower 1's kernels are largely colour-agnostic (low scores) and tower 2's largely
- * colour-specific (high scores).
+ * colour-specific (high scores). Random kernels already score about 2/3 (two of the three colour directions at each
+ * pixel are chromatic), so a score is read against that baseline: see colour-baseline.ts.
  */
 export function colourSpecificity(weights: ArrayLike<number>, shape: KernelShape, k: number): number {
   check(weights, shape);

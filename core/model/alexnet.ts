@@ -89,6 +89,16 @@ export function initialValues(spec: ParameterSpec, scheme: Initialisation, rng: 
   return values;
 }
 
+/**
+ * Every parameter's initial values in spec order, all drawn from one stream keyed by the seed and 'initialisation':
+ * what AlexNet.create starts from. Lazy, so a caller that needs only the first layers (conv1's kernels, for Figure 3's
+ * baseline at step 0) draws only those, and draws them exactly as the whole model does.
+ */
+export function* initialParameters(config: ModelConfig, scheme: Initialisation, seed: number): Generator<[ParameterSpec, Float32Array]> {
+  const rng = new Rng(seed, 'initialisation');
+  for (const spec of parameterSpecs(config)) yield [spec, initialValues(spec, scheme, rng)];
+}
+
 /** Per-layer outputs, reported when a caller asks to look inside (shapes, features, dead units). */
 export type Tap = (name: string, tensor: tf.Tensor) => void;
 
@@ -124,9 +134,8 @@ export class AlexNet {
 
   /** A freshly initialised model: the same seed gives the same weights on every backend. */
   static create(config: ModelConfig, scheme: Initialisation, seed: number): AlexNet {
-    const rng = new Rng(seed, 'initialisation');
     const values = new Map<string, Float32Array>();
-    for (const spec of parameterSpecs(config)) values.set(spec.name, initialValues(spec, scheme, rng));
+    for (const [spec, initial] of initialParameters(config, scheme, seed)) values.set(spec.name, initial);
     return new AlexNet(config, values);
   }
 

@@ -1,12 +1,21 @@
 // The cross-check of a reproduction against an independent reference: the same model and recipe trained in PyTorch
-// on the same data for the same epochs (bench/reference_train.py). Our centre-crop top-1 error, averaged over the
-// full model's seeds, must be within CROSS_CHECK_TOLERANCE of the reference's.
+// on the same data for the same epochs (bench/reference_train.py). Seed i of our full model is paired with seed i of
+// the reference's; the mean of the paired differences in centre-crop top-1 error, with its 95 % confidence interval
+// (Student's t), decides: within the tolerance when the whole interval is, outside when none of it is, and "cannot
+// tell" otherwise, or with fewer than MIN_PAIRED_SEEDS pairs.
 import fs from 'node:fs';
 import { z } from 'zod';
+import { studentTQuantile } from '../math/student-t';
 import type { Errors, Reproduction } from './reproduce';
 
-/** How far (in points of top-1 error, averaged over seeds) our full model may be from the reference's. */
+/** How far (in points of top-1 error) our full model may be from the reference's. */
 export const CROSS_CHECK_TOLERANCE = 2;
+/** Paired seeds a verdict needs: fewer give no useful estimate of the seeds' scatter. */
+export const MIN_PAIRED_SEEDS = 5;
+/** The confidence of the interval the verdict reads. */
+export const CROSS_CHECK_CONFIDENCE = 0.95;
+
+export type CrossCheckVerdict = 'within' | 'outside' | 'cannot tell';
 
 const errorsSchema = z.object({ top1: z.number().min(0).max(1), top5: z.number().min(0).max(1) });
 
@@ -19,7 +28,7 @@ const referenceSchema = z.object({
   recipe: z.enum(['paper', 'small-data']),
   epochs: z.number().int().positive(),
   batchSize: z.number().int().positive(),
-  dataset: z.object({ labels: z.array(z.string()).min(1), train: z.number().int().nonnegative(), test: z.number().int().positive() }),
+  dataset: z.object({ labels: z.array(z.string()).min(1), train: z.number().int().nonnegative(), test: z.number().int().positive(), pixels: z.string().optional() }),
   runs: z
     .array(
       z.object({
@@ -35,14 +44,23 @@ const referenceSchema = z.object({
 export type ReferenceResult = z.infer<typeof referenceSchema>;
 
 export interface CrossCheck {
-  reference: { name: string; version: string | null; device: string; date: string; file: string };
+  /** `pixels`: where the reference's pixels came from ('workbench cache', or 'decoded by Pillow'), when it says. */
+  reference: { name: string; version: string | null; device: string; date: string; file: string; pixels: string | null };
   tolerancePoints: number;
-  /** The full model's centre-crop top-1 error, one per seed, ours and the reference's. */
+  /** The full model's centre-crop top-1 error, one per seed, ours and the reference's (paired or not). */
   ours: { seed: number; top1: number }[];
   theirs: { seed: number; top1: number }[];
-  /** Mean of ours minus mean of theirs, in points (positive: we are worse). */
+  /** The seeds both sides trained, in seed order: each one's top-1 errors and their difference in points. */
+  pairs: { seed: number; ours: number; theirs: number; differencePoints: number }[];
+  /** Mean of the paired differences, ours minus theirs, in points (positive: we are worse); NaN without pairs. */
   differencePoints: number;
-  passed: boolean;
+  /** Its standard error (the differences' sample sd over the square root of the pairs); NaN with fewer than 2. */
+  standardErrorPoints: number;
+  /** The CROSS_CHECK_CONFIDENCE interval of the mean difference, in points; null with fewer than 2 pairs. */
+  interval: { confidence: number; low: number; high: number } | null;
+  verdict: CrossCheckVerdict;
+  /** The verdict in one sentence, with its reason. */
+  reading: string;
   /** Every variant both sides trained: its centre-crop errors, averaged over its seeds. */
   variants: { id: string; ours: Errors; theirs: Errors }[];
 }
@@ -93,7 +111,13 @@ export function crossCheck(result: Reproduction, reference: ReferenceResult, fil
   if (full.length === 0) throw new Error('The reproduction has no run of the full model to compare.');
   const ours = full.map((r) => ({ seed: r.seed, top1: r.crops.centre.top1 }));
   const theirs = reference.runs.filter((r) => r.variant === 'full').map((r) => ({ seed: r.seed, top1: r.crops.centre.top1 }));
-  const differencePoints = 100 * (mean(ours.map((r) => r.top1)) - mean(theirs.map((r) => r.top1)));
+  const pairs = ours
+    .filter((o) => theirs.some((t) => t.seed === o.seed))
+    .map((o) => {
+      const other = theirs.find((t) => t.seed === o.seed)!.top1;
+      return { seed: o.seed, ours: o.top1, theirs: other, differencePoints: 100 * (o.top1 - other) };
+    })
+    .sort((a, b) => a.seed - b.seed);
   const variants: CrossCheck['variants'] = [];
   for (const { variant, runs } of result.variants) {
     const others = reference.runs.filter((r) => r.variant === variant.id);
@@ -102,13 +126,36 @@ export function crossCheck(result: Reproduction, reference: ReferenceResult, fil
     variants.push({ id: variant.id, ours: average(runs.map((r) => r.crops.centre)), theirs: average(others.map((r) => r.crops.centre)) });
   }
   return {
-    reference: { name: reference.reference, version: reference.torch ?? null, device: reference.device, date: reference.date, file },
+    reference: { name: reference.reference, version: reference.torch ?? null, device: reference.device, date: reference.date, file, pixels: reference.dataset.pixels ?? null },
     tolerancePoints: CROSS_CHECK_TOLERANCE,
     ours,
     theirs,
-    differencePoints,
-    // A hair of slack for the rounding of the means: a difference of exactly the tolerance is within it.
-    passed: Math.abs(differencePoints) <= CROSS_CHECK_TOLERANCE + 1e-9,
+    pairs,
+    ...pairedVerdict(pairs.map((p) => p.differencePoints), CROSS_CHECK_TOLERANCE),
     variants,
   };
+}
+
+/** The mean of paired differences, its standard error and interval, and what they say about a tolerance. */
+export function pairedVerdict(differences: readonly number[], tolerance: number): Pick<CrossCheck, 'differencePoints' | 'standardErrorPoints' | 'interval' | 'verdict' | 'reading'> {
+  const n = differences.length;
+  const differencePoints = n > 0 ? mean([...differences]) : Number.NaN;
+  const sd = n > 1 ? Math.sqrt(differences.reduce((s, d) => s + (d - differencePoints) ** 2, 0) / (n - 1)) : Number.NaN;
+  const standardErrorPoints = sd / Math.sqrt(n);
+  const t = n > 1 ? studentTQuantile(1 - (1 - CROSS_CHECK_CONFIDENCE) / 2, n - 1) : Number.NaN;
+  const interval = n > 1 ? { confidence: CROSS_CHECK_CONFIDENCE, low: differencePoints - t * standardErrorPoints, high: differencePoints + t * standardErrorPoints } : null;
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+  const estimate = interval ? `${signed(differencePoints)} points (${Math.round(100 * CROSS_CHECK_CONFIDENCE)} % interval ${signed(interval.low)} to ${signed(interval.high)})` : n === 1 ? `${signed(differencePoints)} points` : 'no difference';
+  if (n < MIN_PAIRED_SEEDS || !interval) {
+    return { differencePoints, standardErrorPoints, interval, verdict: 'cannot tell', reading: `Cannot tell: ${n} paired seed${n === 1 ? '' : 's'} (seed i on both sides), a verdict needs at least ${MIN_PAIRED_SEEDS}; the mean difference is ${estimate}.` };
+  }
+  // A hair of slack for rounding: an interval that ends exactly at the tolerance is within it.
+  const slack = 1e-9;
+  if (interval.low >= -tolerance - slack && interval.high <= tolerance + slack) {
+    return { differencePoints, standardErrorPoints, interval, verdict: 'within', reading: `Within the tolerance of ${tolerance} points: the mean paired difference over ${n} seeds is ${estimate}, all of it inside ±${tolerance}.` };
+  }
+  if (interval.low > tolerance + slack || interval.high < -tolerance - slack) {
+    return { differencePoints, standardErrorPoints, interval, verdict: 'outside', reading: `Outside the tolerance of ${tolerance} points: the mean paired difference over ${n} seeds is ${estimate}, all of it beyond ±${tolerance}.` };
+  }
+  return { differencePoints, standardErrorPoints, interval, verdict: 'cannot tell', reading: `Cannot tell: the mean paired difference over ${n} seeds is ${estimate}, an interval that crosses ±${tolerance}; more seeds would narrow it.` };
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomically } from '../dataset/cache';
 import type { Dataset } from '../dataset/dataset';
+import { COLOUR_DEFINITION, COLOUR_METHOD, formatP, formatRandomRange, RANDOM_RANGE_SDS } from '../inspect/colour-baseline';
 import { jpegDataUrl, pngDataUrl } from '../inspect/image-urls';
 import { kernelGridPng, type KernelShape } from '../inspect/kernels';
 import type { RunLog } from '../runlog/run-log';
@@ -80,14 +81,7 @@ export function reportMarkdown(result: Reproduction, dataset: Dataset): string {
   lines.push('', 'A positive difference means the variant is worse than the full model, as the paper reports for each of these.', '');
   const tenGain = mean(full.centre.top1) - mean(full.ten.top1);
   lines.push('## Ten crops against one (section 4.1)', '', `Ten crops change the full model's top-1 error by ${tenGain >= 0 ? '-' : '+'}${points(Math.abs(tenGain))} points (${cell(full.centre.top1)} centre, ${cell(full.ten.top1)} ten crops).`, '');
-  lines.push('## Figure 3: the towers of conv1', '');
-  lines.push('Mean colour specificity of each tower after the last epoch (0 colour-agnostic, 1 purely chromatic), and the split between them. Which tower turns colour-specific may differ by seed, as the paper notes; the split should not.', '');
-  lines.push('| seed | tower a | tower b | split | colour-specific tower |', '| --- | --- | --- | --- | --- |');
-  for (const t of result.towers) {
-    const last = t.history.towers.map((scores) => scores[scores.length - 1]!);
-    const [a, b] = [last[0] ?? NaN, last[1] ?? NaN];
-    lines.push(`| ${t.seed} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${Math.abs(a - b).toFixed(3)} | ${a > b ? 'a' : 'b'} |`);
-  }
+  lines.push(...figure3Markdown(result));
   lines.push('', '## Figure 4: neighbours by fc7 against raw pixels', '');
   const chance = chancePrecision(dataset);
   const ks = result.retrieval[0]?.ks ?? [];
@@ -106,6 +100,39 @@ export function reportMarkdown(result: Reproduction, dataset: Dataset): string {
   return lines.join('\n');
 }
 
+/**
+ * Figure 3's section: each seed's towers after the last epoch against their own start and the random-kernel range, the
+ * split between them with its permutation p-value, and the verdict; reports measured before the baselines show '–'.
+ */
+export function figure3Markdown(result: Pick<Reproduction, 'towers'>): string[] {
+  const lines = ['## Figure 3: the towers of conv1', ''];
+  lines.push(`${COLOUR_DEFINITION} ${COLOUR_METHOD} Which tower turns colour-specific may differ by seed, as the paper notes; whether the towers split should not.`, '');
+  lines.push('| seed | tower a (at initialisation) | tower b (at initialisation) | random kernels | split, b - a | p | verdict |', '| --- | --- | --- | --- | --- | --- | --- |');
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  for (const t of result.towers) {
+    const colour = t.colour;
+    if (!colour) {
+      const [a, b] = t.history.towers.map((scores) => scores.at(-1) ?? NaN);
+      const score = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(3));
+      lines.push(`| ${t.seed} | ${score(a)} | ${score(b)} | – | ${a === undefined || b === undefined ? '–' : signed(b - a)} | – | not tested (measured before the baselines) |`);
+      continue;
+    }
+    const tower = (i: number) => {
+      const c = colour.towers[i];
+      return c ? `${c.score.toFixed(3)} (${c.initialScore === null ? 'unknown' : c.initialScore.toFixed(3)})` : '–';
+    };
+    const split = colour.split;
+    lines.push(`| ${t.seed} | ${tower(0)} | ${tower(1)} | ${formatRandomRange(colour.towers[0]!.random)} | ${split ? signed(split.difference) : '–'} | ${split ? formatP(split.p).replace(/^p (= )?/, '') : '–'} | ${colour.verdict} |`);
+  }
+  const tested = result.towers.filter((t) => t.colour?.split);
+  if (tested.length > 0) {
+    const specialised = tested.filter((t) => t.colour!.specialised).length;
+    const seeds = tested.length === 1 ? 'the one seed tested' : `${specialised === 0 ? 'any' : specialised} of the ${tested.length} seeds tested`;
+    lines.push('', specialised === 0 ? `No specialisation detectable in ${seeds}.` : `Specialised towers in ${seeds}.`);
+  }
+  return lines;
+}
+
 /** The section comparing our full model (and any variant both sides trained) with the independent reference. */
 function crossCheckMarkdown(check: CrossCheck): string[] {
   const r = check.reference;
@@ -114,9 +141,20 @@ function crossCheckMarkdown(check: CrossCheck): string[] {
   const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
   const lines = ['## Cross-check against an independent reference', ''];
   lines.push(
-    `The same model and recipe trained by ${r.name}${r.version ? ` ${r.version}` : ''} on ${r.device} (${r.date.slice(0, 10)}; bench/reference_train.py, which shares no code with the workbench), on the same data for the same epochs. ` +
-      `Full model, centre-crop top-1 error: ours ${cell(ours)} over seeds ${check.ours.map((x) => x.seed).join(', ')}, the reference's ${cell(theirs)} over seeds ${check.theirs.map((x) => x.seed).join(', ')}: ` +
-      `a difference of ${sign(check.differencePoints)} points, ${check.passed ? '**within**' : '**outside**'} the tolerance of ${check.tolerancePoints} points.`,
+    `The same model and recipe trained by ${r.name}${r.version ? ` ${r.version}` : ''} on ${r.device} (${r.date.slice(0, 10)}; bench/reference_train.py, which shares no code with the workbench), on the same data for the same epochs${r.pixels === 'workbench cache' ? ', reading the very pixels the workbench imported' : r.pixels ? ` (its pixels ${r.pixels})` : ''}. ` +
+      `Full model, centre-crop top-1 error: ours ${cell(ours)} over seeds ${check.ours.map((x) => x.seed).join(', ')}, the reference's ${cell(theirs)} over seeds ${check.theirs.map((x) => x.seed).join(', ')}. ` +
+      `Seed i of one side is paired with seed i of the other (the two sides draw their random numbers from different generators, so a pair shares its seed number and the data, not its draws).`,
+    '',
+  );
+  if (check.pairs.length > 0) {
+    lines.push('| seed | top-1, ours | top-1, reference | difference (points) |', '| --- | --- | --- | --- |');
+    for (const p of check.pairs) lines.push(`| ${p.seed} | ${points(p.ours)} | ${points(p.theirs)} | ${sign(p.differencePoints)} |`);
+    lines.push('');
+  }
+  const spread = check.interval ? `, standard error ${check.standardErrorPoints.toFixed(1)}, ${Math.round(100 * check.interval.confidence)} % interval ${sign(check.interval.low)} to ${sign(check.interval.high)}` : '';
+  lines.push(
+    `Mean paired difference ${check.pairs.length > 0 ? `${sign(check.differencePoints)} points` : 'none (no seed on both sides)'}${spread}; tolerance ±${check.tolerancePoints} points. ` +
+      `**${check.verdict === 'within' ? 'Within' : check.verdict === 'outside' ? 'Outside' : 'Cannot tell'}.** ${check.reading}`,
     '',
   );
   if (check.variants.length > 1) {
@@ -158,7 +196,10 @@ function markdownToHtml(markdown: string): string {
   return html.join('\n');
 }
 
-/** The towers' scores over the epochs, one line per tower and seed, as inline SVG. */
+/**
+ * The towers' scores over the epochs, one line per tower and seed, from the towers' start (epoch 0) where it is known,
+ * over the random-kernel range as a grey band with its mean dashed, as inline SVG.
+ */
 function towerPlot(result: Reproduction): string {
   const width = 520;
   const height = 220;
@@ -169,12 +210,19 @@ function towerPlot(result: Reproduction): string {
   const colours = ['#1f6feb', '#d9480f'];
   const lines = result.towers.flatMap((t) =>
     t.history.towers.map((scores, tower) => {
-      const d = scores.map((s, i) => `${i === 0 ? 'M' : 'L'}${x(t.history.epochs[i]!).toFixed(1)},${y(s).toFixed(1)}`).join(' ');
+      const initial = t.colour?.towers[tower]?.initialScore;
+      const points: [number, number][] = [...(initial === undefined || initial === null ? [] : [[0, initial] as [number, number]]), ...scores.map((s, i): [number, number] => [t.history.epochs[i]!, s])];
+      const d = points.map(([e, s], i) => `${i === 0 ? 'M' : 'L'}${x(e).toFixed(1)},${y(s).toFixed(1)}`).join(' ');
       return `<path d="${d}" fill="none" stroke="${colours[tower] ?? '#555'}" stroke-width="1.5" opacity="0.8"><title>seed ${t.seed}, tower ${'ab'[tower]}</title></path>`;
     }),
   );
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((s) => `<text x="${pad - 6}" y="${y(s) + 4}" text-anchor="end" font-size="10">${s}</text><line x1="${pad}" x2="${width - pad}" y1="${y(s)}" y2="${y(s)}" stroke="#ddd"/>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="Colour specificity of each tower after every epoch">${ticks.join('')}${lines.join('')}<text x="${width / 2}" y="${height - 6}" text-anchor="middle" font-size="11">epoch (tower a blue, tower b orange; one line per seed)</text></svg>`;
+  const random = result.towers.find((t) => t.colour)?.colour?.towers[0]?.random;
+  const band = random
+    ? `<rect x="${pad}" width="${width - 2 * pad}" y="${y(random.mean + RANDOM_RANGE_SDS * random.sd).toFixed(1)}" height="${(y(random.mean - RANDOM_RANGE_SDS * random.sd) - y(random.mean + RANDOM_RANGE_SDS * random.sd)).toFixed(1)}" fill="#888" opacity="0.2"><title>random kernels: ${formatRandomRange(random)}</title></rect><line x1="${pad}" x2="${width - pad}" y1="${y(random.mean).toFixed(1)}" y2="${y(random.mean).toFixed(1)}" stroke="#555" stroke-dasharray="4 3"/>`
+    : '';
+  const legend = `epoch (tower a blue, tower b orange; one line per seed${random ? `; grey: random kernels, ${formatRandomRange(random)}` : ''})`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="Colour specificity of each tower after every epoch">${ticks.join('')}${band}${lines.join('')}<text x="${width / 2}" y="${height - 6}" text-anchor="middle" font-size="11">${legend}</text></svg>`;
 }
 
 /** Writes report.md and report.html into `out`; returns their paths. */

@@ -19,7 +19,7 @@ function summary(id: string, result: Reproduction): ReportSummary {
     seeds: full.map((r) => r.seed),
     runs: result.variants.flatMap((v) => v.runs.map((r) => r.runId)),
     crossCheck: result.crossCheck
-      ? { reference: result.crossCheck.reference.name, differencePoints: result.crossCheck.differencePoints, tolerancePoints: result.crossCheck.tolerancePoints, passed: result.crossCheck.passed }
+      ? { reference: result.crossCheck.reference.name, differencePoints: result.crossCheck.differencePoints, tolerancePoints: result.crossCheck.tolerancePoints, verdict: result.crossCheck.verdict, pairs: result.crossCheck.pairs.length }
       : null,
   };
 }

@@ -2,6 +2,7 @@
 // (the full model under several seeds, for error bars), evaluates every run with the centre crop and ten crops, and
 // measures Figures 3 and 4 on the full model's runs. The report is written by report.ts.
 import * as tf from '@tensorflow/tfjs-core';
+import type { ColourBaseline } from '../api/contract';
 import type { BackendInfo } from '../backend/backend';
 import type { Dataset } from '../dataset/dataset';
 import { CACHE_IMAGE_SIZE } from '../dataset/types';
@@ -19,7 +20,7 @@ import { resumeTraining, runSettings, startTraining, type TrainingRequest, type 
 import { codeVersion } from '../workbench/version';
 import { runDirectory, type Workspace } from '../workspace';
 import type { CrossCheck } from './cross-check';
-import { precisionAtK, towerHistory, type TowerHistory } from './measures';
+import { precisionAtK, towerColour, towerHistory, type TowerHistory } from './measures';
 import { ABLATION_VARIANTS, FULL_MODEL, type Variant } from './variants';
 
 /** Side of the images raw-pixel retrieval compares (the 256x256 cache averaged in 4x4 blocks: 12,288 values). */
@@ -89,8 +90,11 @@ export interface Reproduction {
   batchSize: number;
   dataset: { id: string; name: string; labels: string[]; train: number; test: number };
   variants: { variant: Variant; runs: RunResult[] }[];
-  /** Figure 3 for each run of the full model. */
-  towers: { runId: string; seed: number; history: TowerHistory }[];
+  /**
+   * Figure 3 for each run of the full model: the towers' scores after every epoch, and after the last against their
+   * baselines (absent from reports written before it was measured, and for a run without kernel snapshots).
+   */
+  towers: { runId: string; seed: number; history: TowerHistory; colour?: ColourBaseline }[];
   /** Figure 4 for each run of the full model. */
   retrieval: Retrieval[];
   /** The comparison with an independent reference (PyTorch), when one was given. */
@@ -232,7 +236,9 @@ export async function reproduce(workspace: Workspace, log: RunLog, backend: Back
     const crops = await evaluateRun(log, runId);
     results.set(variant.id, [...(results.get(variant.id) ?? []), { runId, seed, crops }]);
     if (variant === FULL_MODEL) {
-      towers.push({ runId, seed, history: towerHistory(log.kernelSnapshots(runId)) });
+      const snapshots = log.kernelSnapshots(runId);
+      const colour = towerColour(snapshots, log.getRun(runId)!);
+      towers.push({ runId, seed, history: towerHistory(snapshots), ...(colour ? { colour } : {}) });
       retrievals.push(await retrieval(workspace, log, runId, seed, ks));
     }
   }

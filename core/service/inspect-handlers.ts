@@ -3,6 +3,7 @@
 import { ApiError, type CellImage, type ConfusionView, type CropMode, type KernelTower, type KernelView, type LookupResult, type NeighbourInfo } from '../api/contract';
 import type { EvaluateAnswer } from '../compute/protocol';
 import { decodeImageBytes, DecodeError } from '../dataset/decode';
+import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, RANDOM_RANGE_SDS, runInitialConv1, type TowerWeights } from '../inspect/colour-baseline';
 import { kernelGridPng, kernelScores, type KernelShape } from '../inspect/kernels';
 import { featuresFile, datasetPixels, type Neighbour } from '../workbench/lookup';
 import { runModelFiles } from '../workbench/run-files';
@@ -70,7 +71,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
 
   return {
     'kernels:get': async ({ runId, snapshot }) => {
-      requireRun(log, runId);
+      const run = requireRun(log, runId);
       const snapshots = log.kernelSnapshots(runId);
       if (snapshots.length === 0) throw new ApiError('E_STATE', `Run '${runId}' has no kernel snapshots yet: one is stored at the end of every epoch.`);
       const index = snapshot ?? snapshots.length - 1;
@@ -80,8 +81,12 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
       const perTower = shape.reduce((a, b) => a * b, 1);
       const all = new Float32Array(chosen.data.buffer.slice(chosen.data.byteOffset, chosen.data.byteOffset + chosen.data.byteLength));
       const towers: KernelTower[] = [];
+      const weighed: TowerWeights[] = [];
+      // Figure 3's baseline: the same towers at step 0, regenerated from the run's settings and seed.
+      const initial = runInitialConv1(run);
       for (let t = 0; t * perTower < all.length; t++) {
         const weights = all.subarray(t * perTower, (t + 1) * perTower);
+        weighed.push({ tower: TOWER_NAMES[t] ?? String(t), weights, initial: initial?.[t] });
         const png = await kernelGridPng(weights, shape, GRID);
         const scores = kernelScores(weights, shape);
         const columns = Math.min(GRID.columns, shape[3]);
@@ -98,7 +103,14 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
           score: scores.reduce((a, b) => a + b, 0) / scores.length,
         });
       }
-      const view: KernelView = { snapshots: snapshots.map((s) => ({ epoch: s.epoch, step: s.step })), index, shape, towers };
+      const view: KernelView = {
+        snapshots: snapshots.map((s) => ({ epoch: s.epoch, step: s.step })),
+        index,
+        shape,
+        towers,
+        colour: colourBaseline(weighed, shape),
+        colourNotes: { definition: COLOUR_DEFINITION, method: COLOUR_METHOD, rangeSds: RANDOM_RANGE_SDS },
+      };
       return view;
     },
 

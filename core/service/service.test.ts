@@ -11,6 +11,8 @@ import type { Endpoint } from '../compute/protocol';
 import { selectBackend } from '../backend/backend';
 import { readFeatureStore } from '../inspect/feature-store';
 import { kernelScores, type KernelShape } from '../inspect/kernels';
+import { AlexNet } from '../model/alexnet';
+import { quickConfig } from '../model/config';
 import { RunLog } from '../runlog/run-log';
 import { readCheckpoint } from '../train/checkpoint';
 import { datasetPixels, features, featuresFile } from '../workbench/lookup';
@@ -190,6 +192,21 @@ describe('the workbench service', () => {
       const png = Buffer.from(tower.image.replace(/^data:image\/png;base64,/, ''), 'base64');
       expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: tower.width, height: tower.height });
     }
+    // Figure 3's baseline is where this run's trainer started: the quick model under small-data's He-normal, seed 3.
+    const start = AlexNet.create(quickConfig(3), 'he-normal', 3);
+    try {
+      for (const [t, colour] of view.colour.towers.entries()) {
+        expect(colour.tower).toBe(view.towers[t]!.tower);
+        expect(colour.score).toBeCloseTo(view.towers[t]!.score, 12);
+        const initial = kernelScores(await start.parameter(`conv1/${colour.tower}/kernel`).data(), view.shape as KernelShape);
+        expect(colour.initialScore).toBeCloseTo(initial.reduce((a, b) => a + b) / initial.length, 12);
+      }
+    } finally {
+      start.dispose();
+    }
+    expect(view.colour.split).toMatchObject({ permutations: 10_000, significant: view.colour.specialised });
+    expect(view.colour.verdict).toMatch(/^(no specialisation detectable|tower [ab] is more colour-specific than tower [ab]): the towers differ by /);
+    expect(view.colourNotes.definition).toMatch(/about 2\/3 for random kernels/);
     await expect(handlers['kernels:get']({ runId, snapshot: 5 })).rejects.toThrow(/Snapshot 5 does not exist; run '.*' has snapshots 0 to 0/);
   });
 

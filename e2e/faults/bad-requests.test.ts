@@ -457,7 +457,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'reproduce --recipe': { kind: 'choice', choices: ['paper', 'small-data'] },
   'reproduce --epochs': { kind: 'int', min: 1, max: 10_000 },
   'reproduce --batch-size': { kind: 'int', min: 1, max: 4096 },
-  'reproduce --seeds': { kind: 'int', min: 1, max: 20 },
+  'reproduce --seeds': { kind: 'int', min: 1, max: 50 },
   'reproduce --out': { kind: 'output-folder' },
   'reproduce --reference': { kind: 'reference-file' },
   'reproduce --ablations': { kind: 'ablation-list' },

@@ -144,6 +144,11 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(grids).toHaveCount(2, { timeout: 30_000 });
   for (const grid of await grids.all()) expect(await pixelSpread(grid)).toBeGreaterThan(5);
   await expect(byTestId(page, 'tower-score')).toHaveCount(2);
+  // Figure 3 read against its baselines: a scale per tower with the random-kernel range, a verdict, the definition.
+  await expect(byTestId(page, 'colour-scale')).toHaveCount(2);
+  await expect(byTestId(page, 'colour-reference').first()).toContainText(/(below|within|above) the random-kernel range \(0\.669 ± 0\.0\d\d\); 0\.\d{3} at initialisation/);
+  await expect(byTestId(page, 'colour-verdict')).toContainText(/Figure 3, after epoch \d+: (no specialisation detectable|tower [ab] is more colour-specific than tower [ab]): the towers differ by \d\.\d{3} \(p [<=] [\d.]+, permutation test\)/);
+  await expect(byTestId(page, 'colour-definition')).toContainText('about 2/3 for random kernels');
   await grids.first().hover({ position: { x: 10, y: 10 } });
   await expect(byTestId(page, 'kernel-score')).toContainText(/\d\.\d/);
   await shot(page, shots, '6-kernels');
