@@ -42,7 +42,7 @@ const FOLDER = (name) => `^\\.\\.?\\/(.*\\/)?${name}\\/`;
 
 export default defineConfig(
   // scratch/: local experiments, kept out of git by .git/info/exclude. Svelte files need eslint-plugin-svelte (not set up).
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'resources/**', '.device/**', 'scratch/**', '**/*.svelte'] },
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'resources/**', '.device/**', 'scratch/**', '.stryker-tmp/**', 'reports/**', '**/*.svelte'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

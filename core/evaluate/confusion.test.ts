@@ -51,5 +51,17 @@ describe('confusion matrix', () => {
     expect(() => confusionMatrix([1.5], [0], 4)).toThrow(/Label 1.5/);
     expect(() => confusionMatrix([0], [0, 1], 4)).toThrow(/1 labels but 2 predictions/);
     expect(() => accuracy([[1, 2], [3]])).toThrow(/Row 1 .* has 1 columns; expected 2/);
+    // The last class is inside, one past it is not, on both sides of the matrix.
+    expect(confusionMatrix([3], [3], 4)[3]![3]).toBe(1);
+    expect(() => confusionMatrix([4], [0], 4)).toThrow(/Label 4 of image 0 is outside 0..3/);
+    expect(() => confusionMatrix([0], [4], 4)).toThrow(/Prediction 4 of image 0 is outside 0..3/);
+    expect(() => confusionMatrix([0], [0.5], 4)).toThrow(/Prediction 0.5/);
+    expect(() => confusionMatrix([-1], [0], 4)).toThrow(/Label -1 of image 0 is outside 0..3/);
+  });
+
+  it('takes one class or more, in whole numbers', () => {
+    expect(confusionMatrix([0, 0], [0, 0], 1)).toEqual([[2]]);
+    expect(() => confusionMatrix([], [], 0)).toThrow('Class count 0 is not allowed; use a whole number of at least 1.');
+    expect(() => confusionMatrix([], [], 2.5)).toThrow('Class count 2.5 is not allowed');
   });
 });

@@ -62,6 +62,11 @@ describe('cross-entropy', () => {
     expect(() => crossEntropy([0, 1, 2, 3], 2, [0])).toThrow(/1 labels for 2 rows/);
     expect(() => crossEntropy([0, 1], 2, [2])).toThrow(/Label 2 of row 0 is outside 0..1/);
     expect(() => crossEntropy([0, 1], 2, [0.5])).toThrow(/Label 0.5/);
+    expect(() => crossEntropy([0, 1, 2], 2, [0])).toThrow('Logits has 3 values, which is not a whole number of rows of 2 classes.');
+    expect(() => crossEntropy([0, 1], 2, [-1])).toThrow(/Label -1 of row 0/);
+    expect(() => errorRates([0, 1], 2, [2])).toThrow(/Label 2 of row 0 is outside 0..1/);
+    expect(() => errorRates([0, 1, 2], 2, [0])).toThrow('Scores has 3 values');
+    expect(() => topK([0, 1, 2], 2, 1)).toThrow('Scores has 3 values');
   });
 });
 
@@ -85,6 +90,14 @@ describe('topK', () => {
   it('breaks ties by the lower label and ranks NaN last', () => {
     expect(topK([0.2, 0.4, 0.4, 0.0], 4, 3)[0]!.map((t) => t.label)).toEqual([1, 2, 0]);
     expect(topK([NaN, 1, NaN, 0], 4, 4)[0]!.map((t) => t.label)).toEqual([1, 3, 0, 2]);
+    // Rising scores put each new class first: the insertion reaches the front and stops there.
+    expect(topK([1, 2, 3, 4], 4, 4)[0]!.map((t) => t.label)).toEqual([3, 2, 1, 0]);
+    expect(topK([NaN, NaN, NaN], 3, 3)[0]!.map((t) => t.label)).toEqual([0, 1, 2]);
+    expect(topK([NaN, 5, NaN], 3, 2)[0]!.map((t) => t.label)).toEqual([1, 0]);
+    // errorRates ranks NaN scores the same way: among NaNs the lower label first, and a class never ahead of itself.
+    expect(errorRates([NaN, NaN], 2, [1]).top1Error).toBe(1);
+    expect(errorRates([NaN, NaN], 2, [0]).top1Error).toBe(0);
+    expect(errorRates([NaN, NaN, 0], 3, [0]).top1Error).toBe(1); // a number before every NaN
   });
 
   it('refuses k below 1', () => {

@@ -83,5 +83,9 @@ describe('averageTenCrop', () => {
 
   it('refuses rows that are not whole groups of ten', () => {
     expect(() => averageTenCrop(new Float32Array(18), 2)).toThrow(/18 values .* multiple of 20/);
+    expect(() => averageTenCrop(new Float32Array(20), 0)).toThrow('Class count 0 is not allowed; use a whole number of at least 1.');
+    expect(() => averageTenCrop(new Float32Array(20), 2.5)).toThrow('Class count 2.5 is not allowed');
+    // One class is a class: ten rows of one value average to one.
+    expect(Array.from(averageTenCrop(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 1))).toEqual([5.5]);
   });
 });

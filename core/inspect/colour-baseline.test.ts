@@ -243,3 +243,15 @@ describe('the initialisation baseline', () => {
     expect(runInitialConv1({ config: { model: quickConfig(3), recipe: {} }, seed: 11 })).toBeUndefined();
   });
 });
+
+describe('the random-kernel expectation', () => {
+  it('takes kernels of one pixel or more and towers of one kernel or more, in whole numbers', () => {
+    // One pixel: Beta(1, 0), the formula's edge, all of its weight at 1.
+    expect(randomKernelScore(1)).toEqual({ mean: 1, sd: 0 });
+    expect(randomTowerScore(121, 1)).toEqual(randomKernelScore(121));
+    expect(() => randomKernelScore(0)).toThrow('A kernel of 0 pixels is not allowed; use a whole number of at least 1.');
+    expect(() => randomKernelScore(2.5)).toThrow('A kernel of 2.5 pixels is not allowed');
+    expect(() => randomTowerScore(121, 0)).toThrow('A tower of 0 kernels is not allowed; use a whole number of at least 1.');
+    expect(() => randomTowerScore(121, 1.5)).toThrow('A tower of 1.5 kernels is not allowed');
+  });
+});

@@ -83,6 +83,7 @@ describe('feature store', () => {
     const file = tempFile('features.bin');
     expect(() => writeFeatureStore(file, { dimension: 4, records: [0, 1], features: new Float32Array(7) })).toThrow(/7 feature values do not make 2 rows of 4; expected 8/);
     expect(() => writeFeatureStore(file, { dimension: 1, records: [0, 1.5], features: new Float32Array(2) })).toThrow(/Record 1.5 at row 1/);
+    expect(() => writeFeatureStore(file, { dimension: 1, records: [-0.5, 1], features: new Float32Array(2) })).toThrow('Record -0.5 at row 0 is not a whole number.');
     expect(() => writeFeatureStore(file, { dimension: 0, records: [], features: new Float32Array(0) })).toThrow(/Feature dimension 0/);
     expect(fs.readdirSync(path.dirname(file))).toEqual([]);
   });

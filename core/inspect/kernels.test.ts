@@ -76,6 +76,19 @@ describe('colour specificity (Figure 3)', () => {
     expect(() => towerColourSpecificity(w, shape, 3, 3)).toThrow(/Kernel range \[3, 3\)/);
     expect(() => kernelScores(w, [11, 11, 1, 18])).toThrow(/3 input channels/);
     expect(() => kernelScores(w.subarray(1), shape)).toThrow(/2177 values; shape \[11, 11, 3, 6\] needs 2178/);
+    expect(() => colourSpecificity(w, shape, -1)).toThrow('Kernel -1 does not exist; the weights hold kernels 0 to 5.');
+    expect(() => colourSpecificity(w, shape, 1.5)).toThrow('Kernel 1.5 does not exist');
+    const scores = kernelScores(w, shape);
+    expect(colourSpecificity(w, shape, 5)).toBeCloseTo(scores[5]!, 12); // the last kernel exists
+    expect(() => kernelScores(w, [11, 11, 1, 18])).toThrow('Kernel images need 3 input channels (RGB); the shape is [11, 11, 1, 18].');
+    for (const bad of [[0, 11, 3, 6], [11, 1.5, 3, 6], [11, 11, 3, 0], [11, 11, 3]] as unknown as [number, number, number, number][]) {
+      expect(() => kernelScores(w, bad), bad.join(',')).toThrow(`Kernel shape [${bad.join(', ')}] is not allowed; expected [height, width, 3, kernels] with whole, positive sizes.`);
+    }
+    // A range is whole numbers with 0 <= start < end <= kernels; each bound on its own.
+    for (const [start, end] of [[-1, 2], [0, 7], [1.5, 3], [0, 2.5], [4, 2]]) {
+      expect(() => towerColourSpecificity(w, shape, start!, end!), `${start}, ${end}`).toThrow(`Kernel range [${start}, ${end}) is not allowed; use whole numbers with 0 <= start < end <= 6.`);
+    }
+    expect(towerColourSpecificity(w, shape, 0, 6)).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / 6, 12);
   });
 });
 

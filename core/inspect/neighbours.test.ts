@@ -223,4 +223,38 @@ describe('rawPixelNeighbours', () => {
   it('refuses images whose size differs from the query', () => {
     expect(() => rawPixelNeighbours(new Uint8Array(12), () => new Uint8Array(9), 1, 1)).toThrow(/Image 0 has 9 pixel values; the query has 12/);
   });
+
+  it('passes over images it is not given, and refuses counts and k that are not whole', () => {
+    const query = Uint8Array.from([10, 20, 30]);
+    const images = [Uint8Array.from([10, 20, 31]), undefined, Uint8Array.from([0, 0, 0]), Uint8Array.from([10, 20, 30])];
+    expect(rawPixelNeighbours(query, (i) => images[i], images.length, 3)).toEqual([{ index: 3, distance: 0 }, { index: 0, distance: 1 }, { index: 2, distance: Math.sqrt(1400) }]);
+    expect(rawPixelNeighbours(query, () => query, 0, 2)).toEqual([]);
+    expect(() => rawPixelNeighbours(query, () => query, -1, 2)).toThrow('Image count -1 is not allowed; use a whole number, 0 or more.');
+    expect(() => rawPixelNeighbours(query, () => query, 1.5, 2)).toThrow('Image count 1.5 is not allowed');
+    expect(() => rawPixelNeighbours(query, () => query, 1, 0)).toThrow('k 0 is not allowed; use a whole number of neighbours, at least 1.');
+    expect(() => rawPixelNeighbours(query, () => query, 1, 2.5)).toThrow('k 2.5 is not allowed');
+  });
+});
+
+describe('every search', () => {
+  it('refuses a dimension, k or database that is not whole, naming it', async () => {
+    const searches = [
+      (q: Float32Array, d: Float32Array, dim: number, k: number) => Promise.resolve().then(() => nearestNeighbours(q, d, dim, k)),
+      (q: Float32Array, d: Float32Array, dim: number, k: number) => Promise.resolve().then(() => nearestNeighboursSimd(q, d, dim, k)),
+      (q: Float32Array, d: Float32Array, dim: number, k: number) => nearestNeighboursTf(tf, q, d, dim, k),
+    ];
+    const four = new Float32Array(4);
+    for (const search of searches) {
+      await expect(search(four, four, 0, 1)).rejects.toThrow('Feature dimension 0 is not allowed; use a whole number of at least 1.');
+      await expect(search(four, four, 1.5, 1)).rejects.toThrow('Feature dimension 1.5 is not allowed');
+      await expect(search(four, four, 2, 0)).rejects.toThrow('k 0 is not allowed');
+      await expect(search(four, new Float32Array(5), 2, 1)).rejects.toThrow('The database has 5 values, not a whole number of 2-dimensional rows.');
+      // One dimension is a dimension; an empty database gives every query an empty list.
+      expect(await search(Float32Array.from([1, 5]), Float32Array.from([4, 0, 6]), 1, 2)).toEqual([
+        [{ index: 1, distance: 1 }, { index: 0, distance: 3 }],
+        [{ index: 0, distance: 1 }, { index: 2, distance: 1 }], // a tie: the lower index first
+      ]);
+      expect(await search(Float32Array.from([1, 5]), new Float32Array(0), 1, 2)).toEqual([[], []]);
+    }
+  });
 });

@@ -153,8 +153,9 @@ function crossCheckMarkdown(check: CrossCheck): string[] {
   }
   const spread = check.interval ? `, standard error ${check.standardErrorPoints.toFixed(1)}, ${Math.round(100 * check.interval.confidence)} % interval ${sign(check.interval.low)} to ${sign(check.interval.high)}` : '';
   lines.push(
-    `Mean paired difference ${check.pairs.length > 0 ? `${sign(check.differencePoints)} points` : 'none (no seed on both sides)'}${spread}; tolerance ±${check.tolerancePoints} points. ` +
-      `**${check.verdict === 'within' ? 'Within' : check.verdict === 'outside' ? 'Outside' : 'Cannot tell'}.** ${check.reading}`,
+    `Mean paired difference ${check.pairs.length > 0 ? `${sign(check.differencePoints)} points` : 'none (no seed on both sides)'}${spread}; tolerance ±${check.tolerancePoints} points.`,
+    '',
+    `**${check.reading}**`,
     '',
   );
   if (check.variants.length > 1) {
