@@ -1,5 +1,6 @@
 // conv1's kernels as images and their colour specificity: the measurement behind the paper's Figure 3.
 import sharp from 'sharp';
+import type { KernelSnapshotRow } from '../runlog/run-log';
 
 /** Filter weights in tfjs' HWIO layout: [kernelHeight, kernelWidth, inChannels (3), outChannels]. */
 export type KernelShape = [number, number, number, number];
@@ -70,6 +71,15 @@ function specificity(weights: ArrayLike<number>, shape: KernelShape, k: number):
   }
   const total = chromatic + grey;
   return total === 0 ? 0 : chromatic / total;
+}
+
+/** A kernel snapshot's conv1 weights, one HWIO tensor per tower ('a', 'b'), sharing one copy of the stored bytes. */
+export function snapshotTowers(snapshot: Pick<KernelSnapshotRow, 'shape' | 'data'>): { shape: KernelShape; towers: { tower: string; weights: Float32Array }[] } {
+  const shape = snapshot.shape as KernelShape;
+  const perTower = shape.reduce((a, b) => a * b, 1);
+  const all = new Float32Array(snapshot.data.buffer.slice(snapshot.data.byteOffset, snapshot.data.byteOffset + snapshot.data.byteLength));
+  const towers = Array.from({ length: Math.ceil(all.length / perTower) }, (_, t) => ({ tower: 'ab'[t] ?? String(t), weights: all.subarray(t * perTower, (t + 1) * perTower) }));
+  return { shape, towers };
 }
 
 /** The colour specificity of every kernel, in kernel order (see colourSpecificity). */

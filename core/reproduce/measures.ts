@@ -4,7 +4,7 @@
 // query's class far more often than raw-pixel neighbours do (precision@k over the test split, exact search).
 import type { ColourBaseline } from '../api/contract';
 import { colourBaseline, runInitialConv1 } from '../inspect/colour-baseline';
-import { kernelScores, type KernelShape } from '../inspect/kernels';
+import { kernelScores, snapshotTowers } from '../inspect/kernels';
 import type { KernelSnapshotRow, RunRow } from '../runlog/run-log';
 
 export interface TowerHistory {
@@ -19,14 +19,12 @@ export function towerHistory(snapshots: readonly KernelSnapshotRow[]): TowerHist
   const epochs: number[] = [];
   const towers: number[][] = [];
   for (const snapshot of snapshots) {
-    const shape = snapshot.shape as KernelShape;
-    const perTower = shape.reduce((a, b) => a * b, 1);
-    const all = new Float32Array(snapshot.data.buffer.slice(snapshot.data.byteOffset, snapshot.data.byteOffset + snapshot.data.byteLength));
+    const { shape, towers: weights } = snapshotTowers(snapshot);
     epochs.push(snapshot.epoch);
-    for (let t = 0; t * perTower < all.length; t++) {
-      const scores = kernelScores(all.subarray(t * perTower, (t + 1) * perTower), shape);
+    weights.forEach((w, t) => {
+      const scores = kernelScores(w.weights, shape);
       (towers[t] ??= []).push(scores.reduce((a, b) => a + b, 0) / scores.length);
-    }
+    });
   }
   return { epochs, towers };
 }
@@ -39,12 +37,9 @@ export function towerHistory(snapshots: readonly KernelSnapshotRow[]): TowerHist
 export function towerColour(snapshots: readonly KernelSnapshotRow[], run: Pick<RunRow, 'config' | 'seed'>): ColourBaseline | undefined {
   const last = snapshots.at(-1);
   if (!last) return undefined;
-  const shape = last.shape as KernelShape;
-  const perTower = shape.reduce((a, b) => a * b, 1);
-  const all = new Float32Array(last.data.buffer.slice(last.data.byteOffset, last.data.byteOffset + last.data.byteLength));
+  const { shape, towers } = snapshotTowers(last);
   const initial = runInitialConv1(run);
-  const towers = Array.from({ length: all.length / perTower }, (_, t) => ({ tower: 'ab'[t] ?? String(t), weights: all.subarray(t * perTower, (t + 1) * perTower), initial: initial?.[t] }));
-  return colourBaseline(towers, shape);
+  return colourBaseline(towers.map((t, i) => ({ ...t, initial: initial?.[i] })), shape);
 }
 
 /**

@@ -3,8 +3,8 @@
 import { ApiError, type CellImage, type ConfusionView, type CropMode, type KernelTower, type KernelView, type LookupResult, type NeighbourInfo } from '../api/contract';
 import type { EvaluateAnswer } from '../compute/protocol';
 import { decodeImageBytes, DecodeError } from '../dataset/decode';
-import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, RANDOM_RANGE_SDS, runInitialConv1, type TowerWeights } from '../inspect/colour-baseline';
-import { kernelGridPng, kernelScores, type KernelShape } from '../inspect/kernels';
+import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, RANDOM_RANGE_SDS, runInitialConv1 } from '../inspect/colour-baseline';
+import { kernelGridPng, kernelScores, snapshotTowers } from '../inspect/kernels';
 import { featuresFile, datasetPixels, type Neighbour } from '../workbench/lookup';
 import { runModelFiles } from '../workbench/run-files';
 import { runDirectory } from '../workspace';
@@ -16,7 +16,6 @@ type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'confusio
 
 /** How kernel grids are drawn: 8 per row, each pixel 4x4, 1 pixel between kernels. */
 const GRID = { columns: 8, scale: 4, padding: 1 };
-const TOWER_NAMES = ['a', 'b'];
 /** A confusion cell lists at most this many images. */
 const CELL_LIMIT = 200;
 
@@ -77,22 +76,17 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
       const index = snapshot ?? snapshots.length - 1;
       const chosen = snapshots[index];
       if (!chosen) throw new ApiError('E_BAD_REQUEST', `Snapshot ${index} does not exist; run '${runId}' has snapshots 0 to ${snapshots.length - 1}.`);
-      const shape = chosen.shape as KernelShape;
-      const perTower = shape.reduce((a, b) => a * b, 1);
-      const all = new Float32Array(chosen.data.buffer.slice(chosen.data.byteOffset, chosen.data.byteOffset + chosen.data.byteLength));
+      const { shape, towers: weighed } = snapshotTowers(chosen);
       const towers: KernelTower[] = [];
-      const weighed: TowerWeights[] = [];
       // Figure 3's baseline: the same towers at step 0, regenerated from the run's settings and seed.
       const initial = runInitialConv1(run);
-      for (let t = 0; t * perTower < all.length; t++) {
-        const weights = all.subarray(t * perTower, (t + 1) * perTower);
-        weighed.push({ tower: TOWER_NAMES[t] ?? String(t), weights, initial: initial?.[t] });
+      for (const { tower, weights } of weighed) {
         const png = await kernelGridPng(weights, shape, GRID);
         const scores = kernelScores(weights, shape);
         const columns = Math.min(GRID.columns, shape[3]);
         const rows = Math.ceil(shape[3] / columns);
         towers.push({
-          tower: TOWER_NAMES[t] ?? String(t),
+          tower,
           image: pngDataUrl(png),
           width: columns * shape[1] * GRID.scale + (columns + 1) * GRID.padding,
           height: rows * shape[0] * GRID.scale + (rows + 1) * GRID.padding,
@@ -108,7 +102,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
         index,
         shape,
         towers,
-        colour: colourBaseline(weighed, shape),
+        colour: colourBaseline(weighed.map((t, i) => ({ ...t, initial: initial?.[i] })), shape),
         colourNotes: { definition: COLOUR_DEFINITION, method: COLOUR_METHOD, rangeSds: RANDOM_RANGE_SDS },
       };
       return view;
