@@ -18,6 +18,10 @@ only), and writes into the case's folder:
 - gradients.f32: every gradient of the first step, converted back to the workbench's layout and order;
 - after.f32: every parameter after the last step, in the workbench's layout and order (not for 0 steps).
 
+A case with "program": "job" is stepped by the cluster job's program instead (resources/cluster-job/train_ddp.py,
+`alexnet cluster-job`): its build_model, build_optimizer (from the case's whole "recipe") and training_step, so that a
+test shows the job trains the workbench's model with the workbench's steps.
+
 Ties. A ReLU whose input is within float32 noise of 0, or a max-pool window whose two largest values are, may decide
 either way in two float32 implementations, and the gradient then takes another path: a difference of a whole term,
 not of rounding (measured: the paper preset's pool5 holds windows whose top two values differ by 1.5 ulp). So the
@@ -41,6 +45,9 @@ sys.dont_write_bytecode = True  # importing reference_train must leave no __pyca
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_train  # noqa: E402
 from reference_train import AlexNet, PaperSgd, preset_config  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'resources', 'cluster-job'))
+import train_ddp  # noqa: E402  (the cluster job's program, which imports the same reference_train)
 
 # The workbench's layer names against the names of the reference's modules (model.named_parameters()).
 LAYERS = {'conv1': 'conv.0', 'conv2': 'conv.1', 'conv3': 'conv.2', 'conv4': 'conv.3', 'conv5': 'conv.4',
@@ -248,7 +255,15 @@ def run_case(folder, case):
         masks = (both[:batch * widths[0]].reshape(batch, widths[0]), both[batch * widths[0]:].reshape(batch, widths[1]))
 
     lr = case['learningRate']
-    if case['optimizer'] == 'adam':
+    job = case.get('program') == 'job'
+    if job:
+        # The cluster job's own program (resources/cluster-job/train_ddp.py): its model, optimizer and training step.
+        model = train_ddp.build_model(config)
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                p.copy_(converted[name])
+        opt = train_ddp.build_optimizer(case['recipe'], model.parameters(), lr)
+    elif case['optimizer'] == 'adam':
         # As train_one in reference_train.py: Adam with L2 weight decay 5e-4 added to the gradient.
         opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=5e-4)
     elif case['optimizer'] == 'sgd':
@@ -268,16 +283,23 @@ def run_case(folder, case):
         inputs = [towers_to_nchw([record[f'{name}-input/{t}'] for t in layout.tower_names]) if f'{name}-input/a' in record else None
                   for name in ('pool1', 'pool2')] + [conv['conv5']]
         pool.follow = Follow({**conv, **fc}, inputs, model.pool.kernel_size, model.pool.stride)
-        model.zero_grad(set_to_none=False)
-        with mock.patch.object(reference_train, 'F', functional):
-            logits = model(x, masks=masks)
-        pool.follow.done()
-        loss = F.cross_entropy(logits, y)
-        loss.backward()
+        if job:
+            if case['steps'] == 0:
+                raise SystemExit("A case of the job's program takes at least one step (its step includes the update).")
+            with mock.patch.object(reference_train, 'F', functional):
+                loss, _ = train_ddp.training_step(model, opt, x, y, masks=masks)
+            pool.follow.done()
+        else:
+            model.zero_grad(set_to_none=False)
+            with mock.patch.object(reference_train, 'F', functional):
+                logits = model(x, masks=masks)
+            pool.follow.done()
+            loss = F.cross_entropy(logits, y)
+            loss.backward()
         steps.append({'loss': loss.item(), 'forward': pool.follow.forward, 'followed': pool.follow.followed})
         if step == 0:
             layout.write(os.path.join(folder, 'gradients.f32'), layout.from_reference({n: p.grad for n, p in model.named_parameters()}))
-        if case['steps'] > 0:
+        if case['steps'] > 0 and not job:
             opt.step()
     if case['steps'] > 0:
         layout.write(os.path.join(folder, 'after.f32'), layout.from_reference({n: p.detach() for n, p in model.named_parameters()}))

@@ -4,6 +4,7 @@ import { BACKEND_REQUESTS, THREADS_VARIABLE, type BackendRequest } from '../core
 import { MAX_THREADS } from '../core/cpu/engine';
 import { systemFailure } from '../core/system-errors';
 import { registerBenchCommand } from './commands/bench';
+import { registerClusterCommands } from './commands/cluster';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
 import { registerExportCommand } from './commands/export';
@@ -24,6 +25,7 @@ export function registerCommands(program: Command, withContext: WithContext, run
   registerServeCommand(program, withContext);
   registerExportCommand(program, withContext);
   registerReproduceCommand(program, withContext);
+  registerClusterCommands(program, withContext);
 }
 
 /** Runs the CLI on argv (without 'node alexnet') and returns the exit code; never calls process.exit. */

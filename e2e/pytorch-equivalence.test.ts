@@ -62,12 +62,17 @@ interface Case {
   recipe: Recipe;
   /** Optimizer steps whose weights are compared; 0: the first step's loss and gradients only. */
   steps: number;
+  /** 'job': the cluster job's program (resources/cluster-job/train_ddp.py) builds the model and optimizer and steps. */
+  program?: 'job';
 }
 
 const CASES: Case[] = [
   { name: 'quick preset, small-data recipe (Adam)', config: quickConfig(CLASSES), recipe: recipe('small-data', 'quick'), steps: 5 },
   // The paper's N(0, 0.01) weights, biases of 1 and 0..255 inputs: LRN's denominators far from 1, and near-ties.
   { name: "quick preset, paper recipe (the paper's SGD)", config: quickConfig(CLASSES), recipe: recipe('paper', 'quick'), steps: 5 },
+  // The cluster job's training program (alexnet cluster-job) trains the same model with the same steps.
+  { name: "quick preset, small-data recipe (Adam), the cluster job's program", config: quickConfig(CLASSES), recipe: recipe('small-data', 'quick'), steps: 5, program: 'job' },
+  { name: "quick preset, paper recipe (the paper's SGD), the cluster job's program", config: quickConfig(CLASSES), recipe: recipe('paper', 'quick'), steps: 5, program: 'job' },
   // 61 million parameters: the loss and gradients only keep the test's time and memory small.
   { name: 'paper preset, small-data recipe', config: paperConfig(CLASSES), recipe: recipe('small-data', 'paper'), steps: 0 },
 ];
@@ -224,6 +229,7 @@ async function workbenchSide(c: Case, folder: string): Promise<{ outcome: Omit<O
     labels: Array.from(labels),
     optimizer: c.recipe.optimizer.name,
     learningRate: c.recipe.learningRate,
+    ...(c.program ? { program: c.program, recipe: c.recipe } : {}),
     steps: c.steps,
     parameters: model.specs.map((s) => ({ name: s.name, shape: s.shape })),
     records,

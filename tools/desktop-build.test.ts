@@ -58,7 +58,18 @@ describe('the installers', () => {
   });
 
   it('carry the demo dataset where the app looks for it', () => {
-    expect(config.extraResources).toEqual([{ from: 'resources/demo-dataset', to: 'demo-dataset' }]);
+    expect(config.extraResources).toEqual(expect.arrayContaining([{ from: 'resources/demo-dataset', to: 'demo-dataset' }]));
     expect(fs.readFileSync(path.join(root, 'electron/main/index.ts'), 'utf8')).toContain("path.join(process.resourcesPath, 'demo-dataset')");
+  });
+
+  it("carry the cluster job's program and its network where the job writer looks for them", () => {
+    const shipped = config.extraResources.filter((r) => r.to.startsWith('cluster-job/'));
+    expect(shipped).toEqual([
+      { from: 'resources/cluster-job/train_ddp.py', to: 'cluster-job/train_ddp.py' },
+      { from: 'bench/reference_train.py', to: 'cluster-job/reference_train.py' },
+    ]);
+    for (const r of shipped) expect(fs.existsSync(path.join(root, r.from)), r.from).toBe(true);
+    expect(config.extraResources).toHaveLength(3);
+    expect(fs.readFileSync(path.join(root, 'core/cluster/job.ts'), 'utf8')).toContain("path.join(PACKAGED, 'cluster-job', name)");
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DecodeError } from '../../core/dataset/decode';
 import { evaluate, type CropMode } from '../../core/evaluate/evaluate';
-import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, formatRandomRange, initialConv1, type TowerWeights } from '../../core/inspect/colour-baseline';
+import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, formatRandomRange, runInitialConv1, type TowerWeights } from '../../core/inspect/colour-baseline';
 import { kernelGridPng, kernelScores, type KernelShape } from '../../core/inspect/kernels';
 import { storeTrainingFeatures } from '../../core/workbench/features';
 import { featuresFile, neighbours, predict, type Query } from '../../core/workbench/lookup';
@@ -185,8 +185,8 @@ export function registerInspectCommands(program: Command, withContext: WithConte
             throw new CliError(`Cannot make the folder '${out}' given to --out (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a folder that can be written.`, EXIT.notFound);
           }
           const towers = loaded.model.specs.filter((s) => s.name.startsWith('conv1/') && s.kind === 'weight');
-          // Figure 3's baseline: the same towers at step 0, as the run's seed drew them.
-          const initial = initialConv1(loaded.model.config, loaded.recipe.initialisation, loaded.run.seed);
+          // Figure 3's baseline: the same towers at step 0, as the run's seed drew them (or as an imported job began).
+          const initial = runInitialConv1(loaded.run, context.log.kernelSnapshots(loaded.run.id));
           const weighed: (TowerWeights & { file: string })[] = [];
           const shape = towers[0]!.shape as KernelShape;
           for (const [t, spec] of towers.entries()) {
@@ -194,7 +194,7 @@ export function registerInspectCommands(program: Command, withContext: WithConte
             const tower = spec.name.split('/')[1]!;
             const file = path.join(out, `conv1-tower-${tower}.png`);
             fs.writeFileSync(file, await kernelGridPng(weights, shape, { columns: 8, scale: options.scale }));
-            weighed.push({ tower, weights, initial: initial[t], file });
+            weighed.push({ tower, weights, initial: initial?.[t], file });
           }
           const colour = colourBaseline(weighed, shape);
           const summary = weighed.map(({ tower, weights, file }, t) => {

@@ -1,34 +1,21 @@
 // `alexnet train` and `alexnet resume`: run training with a live progress line, epoch lines and notices.
 import type { Command } from 'commander';
-import { RECIPE_NAMES, type RecipeName } from '../../core/train/recipe';
 import type { TrainEvent } from '../../core/train/events';
 import type { TrainResult } from '../../core/train/trainer';
-import { resumeTraining, startTraining, type TrainingSession } from '../../core/workbench/training';
+import { importedRunRefusal, resumeTraining, startTraining, type TrainingSession } from '../../core/workbench/training';
 import type { Context, WithContext } from '../context';
-import { MAX_CLASSES, MIN_CLASSES } from '../../core/model/config';
-import { choiceOption, CliError, EXIT, importRefusal, integerOption, numberOption, textOption, usageError } from '../errors';
+import { CliError, EXIT, importRefusal, integerOption, textOption, usageError } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset, resolveRun } from '../resolve';
-
-const PRESETS = ['paper', 'quick'] as const;
+import { trainingOptions, trainingRequest } from './training-options';
 
 export function registerTrainCommands(program: Command, withContext: WithContext): void {
-  program
-    .command('train')
-    .description("train the paper's AlexNet (or the quick preset) on an imported dataset or a folder")
-    .argument('<dataset>', 'dataset id (see `alexnet datasets`) or a folder of class folders')
-    .option('--preset <preset>', "paper: the paper's network; quick: a small two-tower net for CPUs (not the paper's)", choiceOption('Preset', PRESETS), 'paper')
-    .option('--recipe <recipe>', "small-data (default; departs from the paper, see README) or paper (section 5 exactly)", choiceOption('Recipe', RECIPE_NAMES), 'small-data')
-    .option('--epochs <n>', 'epochs to train (default: the recipe\'s)', integerOption('Epochs', 1, 10_000))
-    .option('--batch-size <n>', 'images per step (paper: 128)', integerOption('Batch size', 1, 4096))
-    .option('--learning-rate <rate>', 'initial learning rate', numberOption('Learning rate', 0, 10, true))
-    .option('--patience <epochs>', 'epochs without a better validation error before dividing the rate by 10', integerOption('Patience', 1, 1000))
-    .option('--seed <n>', 'seed of every random choice', integerOption('Seed', 0, 2 ** 31 - 1), 0)
-    .option('--one-tower', 'ablation: one tower with half the kernels (section 3.2)')
-    .option('--no-lrn', 'ablation: no local response normalisation (section 3.3)')
-    .option('--non-overlapping-pooling', 'ablation: 2x2 stride 2 pooling (section 3.4)')
-    .option('--no-dropout', 'ablation: no dropout (section 4.2)')
-    .option('--no-pca-noise', 'ablation: no PCA colour noise (section 4.1)')
+  trainingOptions(
+    program
+      .command('train')
+      .description("train the paper's AlexNet (or the quick preset) on an imported dataset or a folder")
+      .argument('<dataset>', 'dataset id (see `alexnet datasets`) or a folder of class folders'),
+  )
     .option('--max-steps <n>', 'stop (resumably) after this many steps', integerOption('Max steps', 1, 1e9))
     .option('--name <name>', 'a name for the run', textOption('Name', 200))
     .action(
@@ -36,38 +23,14 @@ export function registerTrainCommands(program: Command, withContext: WithContext
         const dataset = await resolveDataset(context, datasetReference).catch((error: unknown) => {
           throw importRefusal(error);
         });
-        const classes = dataset.labels.length;
-        if (classes < MIN_CLASSES || classes > MAX_CLASSES) {
-          const labels = dataset.labels.slice(0, 3).map((l) => `'${l}'`).join(', ');
-          dataset.close();
-          // Refused before a run is created: a softmax over one class is always 1, so nothing could be learned.
-          throw usageError(
-            `Dataset '${datasetReference}' has ${classes} ${classes === 1 ? 'class' : 'classes'} (${labels}); training needs ${MIN_CLASSES} to ${MAX_CLASSES.toLocaleString('en')} classes. Add a subfolder per class and import the folder again.`,
-          );
-        }
+        const request = trainingRequest(dataset, datasetReference, options);
         const backend = await context.backend();
         const session = startTraining(
           context.workspace,
           context.log,
           backend,
           {
-            dataset,
-            preset: options.preset as 'paper' | 'quick',
-            recipe: options.recipe as RecipeName,
-            overrides: {
-              ...(options.epochs !== undefined ? { epochs: options.epochs as number } : {}),
-              ...(options.batchSize !== undefined ? { batchSize: options.batchSize as number } : {}),
-              ...(options.learningRate !== undefined ? { learningRate: options.learningRate as number } : {}),
-              ...(options.patience !== undefined ? { patience: options.patience as number } : {}),
-            },
-            ablations: {
-              oneTower: Boolean(options.oneTower),
-              noLrn: options.lrn === false,
-              nonOverlappingPooling: Boolean(options.nonOverlappingPooling),
-              noDropout: options.dropout === false,
-              noPcaNoise: options.pcaNoise === false,
-            },
-            seed: options.seed as number,
+            ...request,
             ...(options.name !== undefined ? { name: options.name as string } : {}),
             ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps as number } : {}),
           },
@@ -94,6 +57,8 @@ export function registerTrainCommands(program: Command, withContext: WithContext
             `Run '${run.id}' has completed its ${run.epochsDone} epochs${options.epochs === undefined ? '' : `, and --epochs ${options.epochs} is not more`}; resume it with --epochs ${run.epochsDone + 1} or more to train further.`,
           );
         }
+        const imported = importedRunRefusal(run);
+        if (imported) throw usageError(imported);
         if (run.status === 'running' || run.status === 'paused') throw usageError(`Run '${run.id}' is ${run.status} in process ${run.pid}; stop it there first.`);
         const backend = await context.backend();
         const session = resumeTraining(context.workspace, context.log, backend, run.id, options, printer(context));

@@ -130,6 +130,16 @@ export interface TrainRequest {
   name?: string;
 }
 
+/** A cluster job just written: where, and how to train it. */
+export interface ClusterJobWritten {
+  jobId: string;
+  folder: string;
+  /** The torchrun command for one machine, run in the folder. */
+  command: string;
+  /** Numbers of processes that split the batch evenly. */
+  processes: number[];
+}
+
 /** The defaults a training form starts from, for one preset and recipe. */
 export interface RecipeDefaults {
   preset: Preset;
@@ -422,6 +432,10 @@ export interface Requests {
   'reports:list': { request: undefined; response: ReportSummary[] };
   /** One report: its summary, its Markdown, and its self-contained HTML page (no script, images as data URLs). */
   'reports:get': { request: { reportId: string }; response: { summary: ReportSummary; markdown: string; html: string } };
+  /** Writes a cluster job (PyTorch DDP under torchrun) for these settings into <home>/jobs/<id> on the host. */
+  'cluster:write': { request: TrainRequest; response: ClusterJobWritten };
+  /** Creates a run from a finished cluster job's folder on the host, and computes its fc7 features. */
+  'cluster:import': { request: { folder: string }; response: { runId: string; pytorchTop1Error: number | null } };
   'kernels:get': { request: { runId: string; snapshot?: number }; response: KernelView };
   'lookup:query': { request: { runId: string; image: LookupImage; crops?: CropMode; k?: number }; response: LookupResult };
   'confusion:get': { request: { runId: string; crops: CropMode }; response: ConfusionView };

@@ -32,6 +32,20 @@ const ablations = z.strictObject({
   noPcaNoise: z.boolean(),
 });
 
+/** A run's settings: for train:start, and for cluster:write (the same settings, trained elsewhere). */
+const trainRequest = z.strictObject({
+  datasetId: id,
+  preset: z.enum(['paper', 'quick']),
+  recipe: z.enum(['small-data', 'paper']),
+  epochs: integer(1, 10_000).optional(),
+  batchSize: integer(1, 4096).optional(),
+  learningRate: z.number().gt(0).max(10).optional(),
+  patience: integer(1, 1000).optional(),
+  seed: integer(0, 2 ** 31 - 1),
+  ablations,
+  name: name.optional(),
+});
+
 /** Each channel's schema; `satisfies` keeps them in step with the contract's types. */
 export const REQUEST_SCHEMAS = {
   'app:info': nothing,
@@ -53,18 +67,7 @@ export const REQUEST_SCHEMAS = {
   }),
   'datasets:thumbnails': z.strictObject({ datasetId: id, images: z.array(imageRef).max(200), size: integer(16, 256).optional() }),
   'train:options': nothing,
-  'train:start': z.strictObject({
-    datasetId: id,
-    preset: z.enum(['paper', 'quick']),
-    recipe: z.enum(['small-data', 'paper']),
-    epochs: integer(1, 10_000).optional(),
-    batchSize: integer(1, 4096).optional(),
-    learningRate: z.number().gt(0).max(10).optional(),
-    patience: integer(1, 1000).optional(),
-    seed: integer(0, 2 ** 31 - 1),
-    ablations,
-    name: name.optional(),
-  }),
+  'train:start': trainRequest,
   'train:resume': z.strictObject({ runId: id, epochs: integer(1, 10_000).optional() }),
   'train:control': z.strictObject({ runId: id, action: z.enum(['pause', 'resume', 'stop', 'divide-learning-rate']) }),
   'jobs:state': nothing,
@@ -74,6 +77,8 @@ export const REQUEST_SCHEMAS = {
   'runs:export': z.strictObject({ runId: id }),
   'reports:list': nothing,
   'reports:get': z.strictObject({ reportId: id }),
+  'cluster:write': trainRequest,
+  'cluster:import': z.strictObject({ folder: z.string().min(1).max(4096) }),
   'kernels:get': z.strictObject({ runId: id, snapshot: integer(0, 1e6).optional() }),
   'lookup:query': z.strictObject({
     runId: id,

@@ -235,12 +235,23 @@ describe('the initialisation baseline', () => {
         const names = config.towers === 2 ? ['conv1/a/kernel', 'conv1/b/kernel'] : ['conv1/a/kernel'];
         expect(regenerated).toHaveLength(names.length);
         for (const [t, name] of names.entries()) expect(Array.from(regenerated[t]!), `${scheme} ${name}`).toEqual(Array.from(await model.parameter(name).data()));
-        expect(runInitialConv1({ config: { model: config, recipe: { initialisation: scheme } }, seed: 11 })).toEqual(regenerated);
+        expect(runInitialConv1({ config: { model: config, recipe: { initialisation: scheme } }, seed: 11 }, [])).toEqual(regenerated);
       } finally {
         model.dispose();
       }
     }
-    expect(runInitialConv1({ config: { model: quickConfig(3), recipe: {} }, seed: 11 })).toBeUndefined();
+    expect(runInitialConv1({ config: { model: quickConfig(3), recipe: {} }, seed: 11 }, [])).toBeUndefined();
+  });
+
+  it("takes a run trained elsewhere (an imported job) at its epoch-0 snapshot, not at the workbench's draws", () => {
+    const config = quickConfig(3);
+    const shape = [11, 11, 3, 12];
+    const towers = [0, 1].map((t) => Float32Array.from({ length: 11 * 11 * 3 * 12 }, (_, i) => t + i / 1e4));
+    const snapshot = (epoch: number, step: number) => ({ epoch, step, shape, data: Buffer.concat(towers.map((w) => Buffer.from(w.buffer.slice(0)).map((b) => (epoch === 0 ? b : 0)))) });
+    const run = { config: { model: config, recipe: { initialisation: 'he-normal' }, trainedBy: { engine: 'pytorch-ddp' } }, seed: 11 };
+    const initial = runInitialConv1(run, [snapshot(1, 6), snapshot(0, 0), snapshot(2, 12)]);
+    expect(initial?.map((t) => Array.from(t))).toEqual(towers.map((t) => Array.from(t)));
+    expect(runInitialConv1(run, [snapshot(1, 6)])).toBeUndefined();
   });
 });
 

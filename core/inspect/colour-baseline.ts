@@ -11,8 +11,8 @@ import type { ColourBaseline, TowerColour, TowerSplit } from '../api/contract';
 import { initialParameters, type Initialisation } from '../model/alexnet';
 import type { ModelConfig } from '../model/config';
 import { Rng } from '../random/rng';
-import type { RunRow } from '../runlog/run-log';
-import { kernelScores, type KernelShape } from './kernels';
+import type { KernelSnapshotRow, RunRow } from '../runlog/run-log';
+import { kernelScores, snapshotTowers, type KernelShape } from './kernels';
 
 /** The split between towers is significant below this two-sided p-value. */
 export const SIGNIFICANCE = 0.05;
@@ -159,11 +159,16 @@ export function initialConv1(config: ModelConfig, scheme: Initialisation, seed: 
 }
 
 /**
- * initialConv1 for a run of the log, from the settings it was created with ({ model, recipe }, see runSettings) and
- * its seed; undefined where those settings do not name an initialisation.
+ * The towers of conv1 at step 0 for a run of the log: regenerated from the settings it was created with ({ model,
+ * recipe }, see runSettings) and its seed; for a run trained elsewhere (an imported cluster job, whose settings say
+ * `trainedBy`: another generator drew its weights), its epoch-0 snapshot. Undefined where neither is known.
  */
-export function runInitialConv1(run: Pick<RunRow, 'config' | 'seed'>): Float32Array[] | undefined {
-  const settings = run.config as { model?: ModelConfig; recipe?: { initialisation?: Initialisation } } | null;
+export function runInitialConv1(run: Pick<RunRow, 'config' | 'seed'>, snapshots: readonly Pick<KernelSnapshotRow, 'epoch' | 'step' | 'shape' | 'data'>[]): Float32Array[] | undefined {
+  const settings = run.config as { model?: ModelConfig; recipe?: { initialisation?: Initialisation }; trainedBy?: unknown } | null;
+  if (settings?.trainedBy !== undefined) {
+    const start = snapshots.find((s) => s.epoch === 0 && s.step === 0);
+    return start ? snapshotTowers(start).towers.map((t) => t.weights) : undefined;
+  }
   const scheme = settings?.recipe?.initialisation;
   if (!settings?.model || !scheme) return undefined;
   return initialConv1(settings.model, scheme, run.seed);

@@ -38,7 +38,7 @@ export function towerColour(snapshots: readonly KernelSnapshotRow[], run: Pick<R
   const last = snapshots.at(-1);
   if (!last) return undefined;
   const { shape, towers } = snapshotTowers(last);
-  const initial = runInitialConv1(run);
+  const initial = runInitialConv1(run, snapshots);
   return colourBaseline(towers.map((t, i) => ({ ...t, initial: initial?.[i] })), shape);
 }
 

@@ -78,8 +78,8 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
       if (!chosen) throw new ApiError('E_BAD_REQUEST', `Snapshot ${index} does not exist; run '${runId}' has snapshots 0 to ${snapshots.length - 1}.`);
       const { shape, towers: weighed } = snapshotTowers(chosen);
       const towers: KernelTower[] = [];
-      // Figure 3's baseline: the same towers at step 0, regenerated from the run's settings and seed.
-      const initial = runInitialConv1(run);
+      // Figure 3's baseline: the same towers at step 0 (regenerated from the run's settings and seed, or as imported).
+      const initial = runInitialConv1(run, snapshots);
       for (const { tower, weights } of weighed) {
         const png = await kernelGridPng(weights, shape, GRID);
         const scores = kernelScores(weights, shape);

@@ -7,6 +7,7 @@ import { ComputeClient, type EndpointFactory } from '../compute/compute-client';
 import type { RunLog, RunStatus as LoggedRunStatus } from '../runlog/run-log';
 import type { Workspace } from '../workspace';
 import { ServiceContext } from './context';
+import { clusterHandlers } from './cluster-handlers';
 import { datasetHandlers } from './dataset-handlers';
 import type { Handlers } from './dispatch';
 import { inspectHandlers } from './inspect-handlers';
@@ -84,6 +85,7 @@ export function createService(options: ServiceOptions): Service {
     ...runHandlers(context, queue),
     ...inspectHandlers(context),
     ...reportHandlers(context),
+    ...clusterHandlers(context),
   });
 
   let closed: Promise<void> | undefined;

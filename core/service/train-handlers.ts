@@ -1,8 +1,9 @@
 // The training channels: the form's options and defaults, start and resume (queued behind a running run), control.
-import { ApiError, type AblationInfo, type Ablations, type JobState, type RecipeDefaults, type TrainOptions } from '../api/contract';
+import { ApiError, type AblationInfo, type Ablations, type JobState, type RecipeDefaults, type TrainOptions, type TrainRequest } from '../api/contract';
+import type { Dataset } from '../dataset/dataset';
 import type { BackendInfo } from '../backend/backend';
 import { recipe as makeRecipe, RECIPE_NAMES } from '../train/recipe';
-import { createRun, resumeJob } from '../workbench/training';
+import { createRun, resumeJob, type TrainingRequest } from '../workbench/training';
 import { requireRun, type ServiceContext } from './context';
 import type { Handlers } from './dispatch';
 import { shownStatus } from './run-handlers';
@@ -32,8 +33,27 @@ function summary(info: BackendInfo | undefined): TrainOptions['backend'] {
   return info ? { name: info.name, device: info.device, notice: info.notice ?? null } : null;
 }
 
+/** The engine's request for a form's settings on a dataset. */
+export function trainingRequest(dataset: Dataset, request: TrainRequest): TrainingRequest {
+  const ablations: Ablations = request.ablations;
+  return {
+    dataset,
+    preset: request.preset,
+    recipe: request.recipe,
+    overrides: {
+      ...(request.epochs !== undefined ? { epochs: request.epochs } : {}),
+      ...(request.batchSize !== undefined ? { batchSize: request.batchSize } : {}),
+      ...(request.learningRate !== undefined ? { learningRate: request.learningRate } : {}),
+      ...(request.patience !== undefined ? { patience: request.patience } : {}),
+    },
+    ablations,
+    seed: request.seed,
+    ...(request.name !== undefined ? { name: request.name } : {}),
+  };
+}
+
 /** Bad settings from the engine's own checks become request errors that keep their message. */
-function asBadRequest<T>(body: () => T): T {
+export function asBadRequest<T>(body: () => T): T {
   try {
     return body();
   } catch (error) {
@@ -73,23 +93,7 @@ export function trainHandlers(context: ServiceContext, queue: TrainingQueue, job
     'train:start': async (request) => {
       const dataset = context.dataset(request.datasetId);
       const backend = await compute.backend();
-      const ablations: Ablations = request.ablations;
-      const job = asBadRequest(() =>
-        createRun(workspace, log, backend, {
-          dataset,
-          preset: request.preset,
-          recipe: request.recipe,
-          overrides: {
-            ...(request.epochs !== undefined ? { epochs: request.epochs } : {}),
-            ...(request.batchSize !== undefined ? { batchSize: request.batchSize } : {}),
-            ...(request.learningRate !== undefined ? { learningRate: request.learningRate } : {}),
-            ...(request.patience !== undefined ? { patience: request.patience } : {}),
-          },
-          ablations,
-          seed: request.seed,
-          ...(request.name !== undefined ? { name: request.name } : {}),
-        }),
-      );
+      const job = asBadRequest(() => createRun(workspace, log, backend, trainingRequest(dataset, request)));
       return { runId: job.runId, queued: queue.enqueue(job) };
     },
     'train:resume': async ({ runId, epochs }) => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { BackendInfo } from '../backend/backend';
 import type { Dataset } from '../dataset/dataset';
 import { applyAblations, paperConfig, quickConfig, type Ablations, type ModelConfig, type Preset } from '../model/config';
-import type { RunLog } from '../runlog/run-log';
+import type { RunLog, RunRow } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import type { TrainEvent, TrainListener } from '../train/events';
 import { systemFailure } from '../system-errors';
@@ -101,6 +101,8 @@ export function resumeJob(
   const run = log.getRun(runId);
   if (!run) throw new Error(`Run '${runId}' is not in the run log.`);
   if (run.status === 'running' || run.status === 'paused') throw new Error(`Run '${runId}' is already ${run.status} (process ${run.pid}).`);
+  const refusal = importedRunRefusal(run);
+  if (refusal) throw new Error(refusal);
   if (run.status === 'completed' && (options.epochs === undefined || options.epochs <= run.epochsDone)) {
     throw new Error(`Run '${runId}' has completed its ${run.epochsPlanned} epochs; resume it with more epochs to train further.`);
   }
@@ -128,6 +130,13 @@ export function resumeJob(
     ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
   };
+}
+
+/** Why a run cannot be trained further here: it was trained by a cluster job, whose optimizer state stayed there. */
+export function importedRunRefusal(run: Pick<RunRow, 'id' | 'config'>): string | undefined {
+  const trainedBy = (run.config as { trainedBy?: { job: string } } | null)?.trainedBy;
+  if (!trainedBy) return undefined;
+  return `Run '${run.id}' was trained by PyTorch DDP (cluster job '${trainedBy.job}') and imported; its optimizer state stayed with the job, so it cannot be resumed here. Write a new cluster job (alexnet cluster-job) to train further.`;
 }
 
 /** The newest checkpoint file of a run that still exists on disk (not verified: see newestUsableCheckpoint). */

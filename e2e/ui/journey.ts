@@ -111,6 +111,13 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await byTestId(page, 'train-stop').click();
   await expect(byTestId(page, 'train-status')).toContainText('stopped', { timeout: 60_000 });
 
+  // The same settings as a cluster job for PyTorch DDP: the folder on the host and the torchrun command to run there.
+  await byTestId(page, 'train-cluster-job').click();
+  const written = byTestId(page, 'cluster-job-written');
+  await expect(written).toContainText('torchrun --standalone --nproc_per_node=2', { timeout: 60_000 });
+  const jobFolder = (await written.locator('code').first().textContent())!;
+  expect(jobFolder).toMatch(/[\\/]jobs[\\/]job-\d{8}T\d{6}-[0-9a-f]{6}$/);
+
   // Runs: both runs are in the history after a reload; compared, the stopped one resumed to completion, then deleted.
   await page.reload();
   await byTestId(page, 'nav-runs').click();
@@ -127,6 +134,11 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   for (const key of ['seed', 'model.lrn', 'recipe.epochs']) await expect(differences.locator(`[data-key="${key}"]`)).toBeVisible();
   await expect(differences.locator('[data-key="model.towers"]')).toHaveCount(0);
   await shot(page, shots, '5-runs');
+
+  // Importing that job before it has been trained: refused, saying so.
+  await byTestId(page, 'import-job-folder').fill(jobFolder);
+  await byTestId(page, 'import-job').click();
+  await expect(page.locator('form[aria-labelledby="import-job-title"]').getByTestId('error')).toContainText('has not finished: run/model.json is missing');
   await stopped.getByTestId('run-resume').click();
   await expect(page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`)).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
   // Export the completed run: the page says where on the host its ONNX model and TensorFlow.js weights went.
