@@ -3,6 +3,7 @@
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
+import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -41,10 +42,16 @@ const PACKAGE = (name) => `^${name.replace('/', '\\/')}(\\/|$)`;
 const FOLDER = (name) => `^\\.\\.?\\/(.*\\/)?${name}\\/`;
 
 export default defineConfig(
-  // scratch/: local experiments, kept out of git by .git/info/exclude. Svelte files need eslint-plugin-svelte (not set up).
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'resources/**', '.device/**', 'scratch/**', '.stryker-tmp/**', 'reports/**', '**/*.svelte'] },
+  // scratch/: local experiments, kept out of git by .git/info/exclude.
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'resources/**', '.device/**', 'scratch/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   tseslint.configs.recommended,
+  // Svelte components: Svelte's own rules, their <script lang="ts"> parsed by typescript-eslint.
+  svelte.configs.recommended,
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { globals: globals.browser, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+  },
   {
     plugins: { local: { rules: { 'file-name': fileNameRule } } },
     rules: {
@@ -75,7 +82,7 @@ export default defineConfig(
   },
   {
     // The renderer is a browser page: no Node, no Electron, no native engine packages, and of the engine only types.
-    files: ['renderer/**/*.ts'],
+    files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
     languageOptions: { globals: globals.browser },
     rules: {
       '@typescript-eslint/no-restricted-imports': restrict(nodeModules('renderer/ runs in a browser page: no Node modules.'), {

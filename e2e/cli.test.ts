@@ -40,7 +40,9 @@ describe('alexnet CLI', () => {
     const r = alexnet(home, '--backend', 'wasm', 'train', folder, '--preset', 'quick', '--epochs', '1', '--batch-size', '4');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/NOT the paper's model/);
-    expect(r.stdout).toMatch(/epoch 1\/1 {2}loss/);
+    // Each figure says what it is and on which split; one epoch is "1 epoch".
+    expect(r.stdout).toMatch(/epoch 1\/1 {2}train loss [\d.]+ {2}train top-1 error [\d.]+ % {2}test top-1 error [\d.]+ % {2}test top-5 error [\d.]+ %/);
+    expect(r.stdout).toMatch(/completed: Trained 1 epoch\. /);
     const runs = JSON.parse(alexnet(home, '--json', 'runs').stdout) as { status: string; preset: string }[];
     expect(runs).toHaveLength(1);
     expect(runs[0]!.status).toBe('completed');

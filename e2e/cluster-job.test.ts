@@ -267,8 +267,12 @@ describe.skipIf(skip)('a cluster job on PyTorch DDP (torchrun, two processes, gl
     });
 
     it('looks inside it as inside any run: neighbours, kernels and export', () => {
-      const neighbours = json<{ byFeatures: unknown[] }>('neighbours', imported.run, 'test:0', '-k', '3');
+      const neighbours = json<{ byFeatures: unknown[]; query: { path: string; label: string } }>('neighbours', imported.run, 'test:0', '-k', '3');
       expect(neighbours.byFeatures).toHaveLength(3);
+      // The query by name: the first test image of the manifest, with its class.
+      const first = (JSON.parse(fs.readFileSync(path.join(job, 'data', 'manifest.json'), 'utf8')) as { labels: string[]; images: { split: string; path: string; label: number }[] }).images.find((i) => i.split === 'test')!;
+      expect(neighbours.query).toEqual({ path: first.path, label: JSON.parse(fs.readFileSync(path.join(job, 'data', 'manifest.json'), 'utf8')).labels[first.label] });
+      expect(cli('neighbours', imported.run, 'test:0', '-k', '1').stdout).toContain(`query: ${first.path} (class `);
       const kernels = path.join(work, 'kernels');
       expect(cli('kernels', imported.run, '--out', kernels).code).toBe(0);
       expect(fs.readdirSync(kernels).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0);

@@ -79,6 +79,14 @@ describe('renderer/ (a browser page) imports no Node, no Electron, no engine cod
     expect(await problems('renderer/src/x.ts', importing(source, 'type'))).toEqual(restricted(message));
   });
 
+  it('holds Svelte components to the same boundaries, and to Svelte\'s own rules', async () => {
+    const component = (script: string, markup = '<p>{used}</p>') => `<script lang="ts">\n${script}</script>\n\n${markup}\n`;
+    expect(await problems('renderer/src/views/X.svelte', component("  import fs from 'node:fs';\n  const used = fs.existsSync('/');\n"))).toEqual(restricted(/no Node modules/));
+    expect(await problems('renderer/src/views/X.svelte', component("  import { AlexNet } from '../../../core/model/alexnet';\n  const used = AlexNet.name;\n"))).toEqual(restricted(/only types from core/));
+    expect(await problems('renderer/src/views/X.svelte', component("  const items: string[] = $state([]);\n", '{#each items as item}<p>{item}</p>{/each}'))).toEqual([expect.stringMatching(/^svelte\/require-each-key: /)]);
+    expect(await problems('renderer/src/views/X.svelte', component("  import type { RunSummary } from '../../../core/api/contract';\n  let { run }: { run: RunSummary } = $props();\n  const used = $derived(run.id);\n"))).toEqual([]);
+  });
+
   it('passes types from core/, Svelte and its own modules (also one named like a Node module)', async () => {
     const code = [
       "import type { HostApi } from '../../core/api/contract';",

@@ -14,6 +14,7 @@ import type { Context, WithContext } from '../context';
 import { CliError, EXIT, importRefusal, usageError } from '../errors';
 import { resolveDataset } from '../resolve';
 import { trainingOptions, trainingRequest } from './training-options';
+import { counted } from '../../core/words';
 
 export function registerClusterCommands(program: Command, withContext: WithContext): void {
   trainingOptions(
@@ -49,7 +50,7 @@ export function registerClusterCommands(program: Command, withContext: WithConte
             process.stdout.write(`${JSON.stringify({ job: job.id, folder, batchSize: r.batchSize, epochs: r.epochs, processes: worldSizes(r.batchSize) })}\n`);
           } else {
             context.say(`job ${job.id} in ${folder}`);
-            context.say(`  ${job.model.preset} preset, ${r.name} recipe, batch ${r.batchSize}, ${r.epochs} epochs, seed ${job.seed}; ${job.dataset.train} training and ${job.dataset.test} test images`);
+            context.say(`  ${job.model.preset} preset, ${r.name} recipe, batch ${r.batchSize}, ${counted(r.epochs, 'epoch')}, seed ${job.seed}; ${job.dataset.train} training and ${job.dataset.test} test images`);
             context.say(`  train it:   cd ${folder} && torchrun --standalone --nproc_per_node=2 --max_restarts=3 train_ddp.py`);
             context.say(`              (the number of processes must divide the batch of ${r.batchSize}; README.md there has several machines and Slurm)`);
             context.say(`  then:       alexnet import-job ${folder}`);
@@ -75,7 +76,7 @@ export function registerClusterCommands(program: Command, withContext: WithConte
           throw error;
         }
         const { run } = imported;
-        context.say(`run ${run.id}: ${run.epochsDone} epochs ${run.backend}, best test top-1 error ${run.bestTop1Error === null ? '-' : `${(run.bestTop1Error * 100).toFixed(1)} %`}`);
+        context.say(`run ${run.id}: ${counted(run.epochsDone, 'epoch')} ${run.backend}, best test top-1 error ${run.bestTop1Error === null ? '-' : `${(run.bestTop1Error * 100).toFixed(1)} %`}`);
         // The neighbours of Figure 4 need every training image's fc7 features, which the workbench computes itself.
         await context.backend();
         const loaded = loadRun(context.log, run.id);

@@ -6,8 +6,9 @@ import type { Context, WithContext } from '../context';
 import { MIN_CLASSES } from '../../core/model/config';
 import { CliError, EXIT, importRefusal, integerOption, notFound, numberOption, choiceOption, textOption } from '../errors';
 import { importWithProgress, resolveRun } from '../resolve';
+import { counted } from '../../core/words';
 
-const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const count = counted;
 
 /** The import report in words: counts per class, skipped files and why, conversions, duplicates, leakage. */
 export function describeReport(report: ImportReport): string[] {

@@ -151,9 +151,13 @@ export function registerInspectCommands(program: Command, withContext: WithConte
           const file = featuresFile(runDirectory(context.workspace, loaded.run.id));
           const result = await neighbours(loaded, file, pixels, options.k, self);
           const ms = performance.now() - started;
+          // The query by name: a dataset image with its file and class, or the file given.
+          const entry = 'split' in query ? loaded.dataset.entries(query.split)[query.index] : undefined;
+          const queryImage = entry ? { path: entry.path, label: loaded.dataset.labels[entry.label]! } : { path: image, label: null };
           if (context.json) {
-            process.stdout.write(`${JSON.stringify({ run: loaded.run.id, image, milliseconds: ms, ...result })}\n`);
+            process.stdout.write(`${JSON.stringify({ run: loaded.run.id, image, query: queryImage, milliseconds: ms, ...result })}\n`);
           } else {
+            context.say(`query: ${queryImage.path}${queryImage.label === null ? '' : ` (class ${queryImage.label})`}`);
             context.say(`nearest by fc7 features (what the network thinks is similar):`);
             for (const n of result.byFeatures) context.say(`  ${n.distance.toFixed(2).padStart(10)}  ${n.label.padEnd(14)} ${n.path}`);
             context.say(`nearest by raw pixels (256x256 L2):`);

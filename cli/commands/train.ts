@@ -8,6 +8,7 @@ import { CliError, EXIT, importRefusal, integerOption, textOption, usageError } 
 import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset, resolveRun } from '../resolve';
 import { trainingOptions, trainingRequest } from './training-options';
+import { counted } from '../../core/words';
 
 export function registerTrainCommands(program: Command, withContext: WithContext): void {
   trainingOptions(
@@ -54,7 +55,7 @@ export function registerTrainCommands(program: Command, withContext: WithContext
         // What the run's state rules out is the caller's choice of run or epochs (exit 2), not an internal failure.
         if (run.status === 'completed' && (options.epochs === undefined || options.epochs <= run.epochsDone)) {
           throw usageError(
-            `Run '${run.id}' has completed its ${run.epochsDone} epochs${options.epochs === undefined ? '' : `, and --epochs ${options.epochs} is not more`}; resume it with --epochs ${run.epochsDone + 1} or more to train further.`,
+            `Run '${run.id}' has completed its ${counted(run.epochsDone, 'epoch')}${options.epochs === undefined ? '' : `, and --epochs ${options.epochs} is not more`}; resume it with --epochs ${run.epochsDone + 1} or more to train further.`,
           );
         }
         const imported = importedRunRefusal(run);
@@ -134,8 +135,8 @@ function printer(context: Context): (event: TrainEvent) => void {
       case 'epoch':
         progress.done();
         context.say(
-          `epoch ${event.epoch}/${epochs}  loss ${event.trainLoss.toFixed(3)}  train top-1 ${percent(event.trainTop1Error)}  ` +
-            `test top-1 ${percent(event.validationTop1Error)}  top-5 ${percent(event.validationTop5Error)}  lr ${event.learningRate.toExponential(0)}  ` +
+          `epoch ${event.epoch}/${epochs}  train loss ${event.trainLoss.toFixed(3)}  train top-1 error ${percent(event.trainTop1Error)}  ` +
+            `test top-1 error ${percent(event.validationTop1Error)}  test top-5 error ${percent(event.validationTop5Error)}  lr ${event.learningRate.toExponential(0)}  ` +
             `${event.imagesPerSecond.toFixed(1)} img/s  ${event.seconds.toFixed(0)} s${event.learningRateDropped ? '  (learning rate divided by 10)' : ''}`,
         );
         progress = progressLine(`epoch ${event.epoch + 1}/${epochs}`, false, 'steps');

@@ -12,6 +12,7 @@ import type { RunLog } from '../runlog/run-log';
 import type { CrossCheck } from './cross-check';
 import type { Reproduction, RunResult } from './reproduce';
 import type { Variant } from './variants';
+import { counted } from '../words';
 
 /** The reproduction's figures as JSON, beside the report. */
 export const RESULT_FILE = 'result.json';
@@ -63,7 +64,7 @@ export function reportMarkdown(result: Reproduction, dataset: Dataset): string {
   lines.push(`# Reproduction on ${d.name}`, '');
   lines.push(
     `${result.date.slice(0, 10)}, ${result.backend} on ${result.device}, code ${result.codeVersion}. Dataset: ${d.labels.length} classes, ${d.train} training and ${d.test} test images. ` +
-      `Preset **${result.preset}**${result.preset === 'quick' ? " (NOT the paper's model: a quarter of the width, 115x115 crops)" : " (the paper's network)"}, recipe ${result.recipe}, ${result.epochs} epochs at batch ${result.batchSize}; ` +
+      `Preset **${result.preset}**${result.preset === 'quick' ? " (NOT the paper's model: a quarter of the width, 115x115 crops)" : " (the paper's network)"}, recipe ${result.recipe}, ${counted(result.epochs, 'epoch')} at batch ${result.batchSize}; ` +
       `the full model under seeds ${full.runs.map((r) => r.seed).join(', ')}, each variant under seed ${full.runs[0]?.seed}.`,
     '',
   );

@@ -20,6 +20,7 @@ import { validateRecipe, type Recipe } from './recipe';
 import { PlateauSchedule } from './schedule';
 import { trainStep, type StepBatch, type StepResult } from './step';
 import { diagnose, type EpochHealth } from './stuck';
+import { counted } from '../words';
 
 export interface TrainerOptions {
   runId: string;
@@ -254,7 +255,7 @@ export class Trainer {
       const diagnosis = diagnose(this.health, classes, recipe.name);
       if (diagnosis) this.emit({ type: 'notice', level: 'warning', code: diagnosis.code, message: diagnosis.message });
     }
-    return this.finish('completed', `Trained ${recipe.epochs} epochs.`, false);
+    return this.finish('completed', `Trained ${counted(recipe.epochs, 'epoch')}.`, false);
   }
 
   /** An image for training, or undefined when it is damaged in the cache (reported the first time). */

@@ -16,6 +16,7 @@ import { runDirectory, type Workspace } from '../workspace';
 import { codeVersion } from './version';
 import { runRecorder } from './recorder';
 import { launchTraining, type TrainJob } from './training-job';
+import { counted } from '../words';
 
 export interface TrainingRequest {
   dataset: Dataset;
@@ -104,7 +105,7 @@ export function resumeJob(
   const refusal = importedRunRefusal(run);
   if (refusal) throw new Error(refusal);
   if (run.status === 'completed' && (options.epochs === undefined || options.epochs <= run.epochsDone)) {
-    throw new Error(`Run '${runId}' has completed its ${run.epochsPlanned} epochs; resume it with more epochs to train further.`);
+    throw new Error(`Run '${runId}' has completed its ${counted(run.epochsPlanned, 'epoch')}; resume it with more epochs to train further.`);
   }
   const dataset = log.getDataset(run.datasetId);
   if (!dataset) throw new Error(`The dataset '${run.datasetId}' of run '${runId}' is not in the run log.`);

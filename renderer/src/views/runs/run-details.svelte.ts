@@ -10,6 +10,8 @@ function versionOf(run: RunSummary): string {
 export class RunDetails {
   details = $state<Record<string, RunDetail>>({});
   errors = $state<Record<string, string>>({});
+  /** The version of each run whose detail is loaded or loading: bookkeeping, never shown, so not reactive. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- see above
   private versions = new Map<string, string>();
 
   /** Makes sure each of `wanted` has a current detail. */
