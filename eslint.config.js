@@ -82,7 +82,9 @@ export default defineConfig(
   },
   {
     // The renderer is a browser page: no Node, no Electron, no native engine packages, and of the engine only types.
+    // (Its unit tests run in Node beside it and may compare it with the engine's values.)
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
+    ignores: ['renderer/**/*.test.ts'],
     languageOptions: { globals: globals.browser },
     rules: {
       '@typescript-eslint/no-restricted-imports': restrict(nodeModules('renderer/ runs in a browser page: no Node modules.'), {

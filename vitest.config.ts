@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['core/**/*.test.ts', 'cli/**/*.test.ts', 'server/**/*.test.ts', 'electron/**/*.test.ts', 'e2e/**/*.test.ts', 'tools/**/*.test.ts'],
+    include: ['core/**/*.test.ts', 'renderer/**/*.test.ts', 'cli/**/*.test.ts', 'server/**/*.test.ts', 'electron/**/*.test.ts', 'e2e/**/*.test.ts', 'tools/**/*.test.ts'],
     pool: 'forks',
     // Training steps on the CPU backend and on software WebGPU are slow: allow minutes, not seconds.
     testTimeout: 600_000,

@@ -9,6 +9,7 @@ import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset, resolveRun } from '../resolve';
 import { trainingOptions, trainingRequest } from './training-options';
 import { counted } from '../../core/words';
+import { describeLearningRateChange } from '../../core/train/schedule';
 
 export function registerTrainCommands(program: Command, withContext: WithContext): void {
   trainingOptions(
@@ -146,7 +147,8 @@ function printer(context: Context): (event: TrainEvent) => void {
         context.warn(`${event.level}: ${event.message}`);
         break;
       case 'learning-rate':
-        if (event.reason === 'manual') context.say(`learning rate divided by 10: ${event.learningRate}`);
+        progress.done();
+        context.say(describeLearningRateChange(event));
         break;
       case 'paused':
         progress.done();

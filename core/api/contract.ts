@@ -130,6 +130,18 @@ export interface TrainRequest {
   name?: string;
 }
 
+/** One division of the learning rate, where it took effect: the fact every host stores and shows. */
+export interface LearningRateChange {
+  /** Steps done when the new rate took effect: step `step + 1` is the first trained at it. */
+  step: number;
+  /** The same place in epochs (step / steps per epoch), the x of the charts: a plateau drop lands on a whole epoch. */
+  epoch: number;
+  previousLearningRate: number;
+  learningRate: number;
+  /** 'plateau': section 5's rule (the validation error stopped improving); 'manual': asked for by hand. */
+  reason: 'plateau' | 'manual';
+}
+
 /** A cluster job just written: where, and how to train it. */
 export interface ClusterJobWritten {
   jobId: string;
@@ -253,8 +265,8 @@ export interface RunDetail extends RunSummary {
   epochs: EpochPoint[];
   /** Per-step losses, thinned to at most 2,000 points. */
   steps: StepPoint[];
-  /** Epochs (1-based, after which) the learning rate was divided by 10. */
-  learningRateDrops: number[];
+  /** Every division of the learning rate, where it took effect (the run log's facts, not guessed from the curves). */
+  learningRateDrops: LearningRateChange[];
   notices: NoticeInfo[];
   checkpoints: { epoch: number; step: number; createdAt: string }[];
   evaluations: { split: Split; crops: CropMode; top1Error: number; top5Error: number; createdAt: string }[];
@@ -459,6 +471,7 @@ export type HostEvent =
   /** At most a few per second: steps in between are folded into the next event (every step is in the run log). */
   | ({ type: 'run:step'; runId: string } & RunProgress)
   | ({ type: 'run:epoch'; runId: string; learningRateDropped: boolean; imagesPerSecond: number } & EpochPoint)
+  | ({ type: 'run:learning-rate'; runId: string } & LearningRateChange)
   | { type: 'run:status'; runId: string; status: RunStatus }
   | { type: 'run:finished'; runId: string; outcome: 'completed' | 'stopped' | 'diverged' | 'failed'; message: string }
   | { type: 'jobs:changed'; state: JobState }

@@ -11,7 +11,7 @@ import type { RunLog, RunRow } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import { checkpointFileName, writeCheckpoint } from '../train/checkpoint';
 import { RECIPE_NAMES, validateRecipe } from '../train/recipe';
-import type { ScheduleState } from '../train/schedule';
+import { describeLearningRateChange, type LearningRateChange, type ScheduleState } from '../train/schedule';
 import { resolveConfig } from '../workbench/training';
 import { runDirectory, type Workspace } from '../workspace';
 import { datasetFingerprint, JOB_FILE, JOB_FORMAT, JOB_VERSION, type ClusterJob } from './job';
@@ -311,7 +311,11 @@ export function importClusterJob(workspace: Workspace, log: RunLog, folder: stri
   }
   const row = log.addCheckpoint({ runId, epoch: trained.epochs, step: globalStep, path: checkpoint, bytes: written.bytes, sha256: written.sha256 });
   for (const drop of schedule.drops) {
-    log.addNotice({ runId, level: 'info', code: `learning-rate-${drop.reason}`, message: `Learning rate divided by 10 to ${drop.learningRate} after epoch ${drop.epoch} (${drop.reason}).` });
+    // The job's plateau rule divides after an epoch's last step.
+    const done = stepsPerEpoch.slice(0, drop.epoch).reduce((a, b) => a + b, 0);
+    const change: LearningRateChange = { step: done, epoch: drop.epoch, previousLearningRate: drop.learningRate * 10, learningRate: drop.learningRate, reason: drop.reason };
+    log.addLearningRateChange(runId, change);
+    log.addNotice({ runId, level: 'info', code: `learning-rate-${drop.reason}`, message: describeLearningRateChange(change) });
   }
   for (const e of events.filter((x) => x.event === 'attempt' && x.attempt > 0)) {
     log.addNotice({ runId, level: 'info', code: 'job-restarted', message: `The job was restarted (attempt ${e.attempt + 1}, ${e.processes} processes) and continued from its checkpoint after epoch ${e.fromEpoch}.` });

@@ -116,7 +116,7 @@ export function writeClusterJob(request: ClusterJobRequest): ClusterJob {
   const train = dataset.entries('train');
   const test = dataset.entries('test');
   if (train.length < request.recipe.batchSize) {
-    throw new Error(`Dataset '${dataset.manifest.name}' has ${train.length} training images, fewer than one batch of ${request.recipe.batchSize}; choose a smaller --batch-size.`);
+    throw new Error(`Dataset '${dataset.manifest.name}' has ${train.length} training images, fewer than one batch of ${request.recipe.batchSize}; choose a smaller batch size.`);
   }
   const data = path.join(folder, 'data');
   fs.mkdirSync(data, { recursive: true });

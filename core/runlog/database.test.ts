@@ -9,8 +9,8 @@ import { LATEST_VERSION, MIGRATIONS } from './migrations/index';
 
 const newFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runlog-db-')), 'runlog.sqlite');
 
-/** The tables of schema 1, written out by hand from the design (not read from the migration). */
-const TABLES = ['checkpoints', 'datasets', 'epoch_metrics', 'evaluations', 'kernel_snapshots', 'notices', 'runs', 'step_metrics'];
+/** The tables of schema 2, written out by hand from the design (not read from the migrations). */
+const TABLES = ['checkpoints', 'datasets', 'epoch_metrics', 'evaluations', 'kernel_snapshots', 'learning_rate_changes', 'notices', 'runs', 'step_metrics'];
 
 const tableNames = (db: Database) =>
   (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
@@ -19,8 +19,8 @@ const schemaText = (db: Database) => (db.prepare(`SELECT type, name, sql FROM sq
 describe('openDatabase', () => {
   it('creates every table at the latest schema version', () => {
     const db = openDatabase(newFile());
-    expect(LATEST_VERSION).toBe(1);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(LATEST_VERSION).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(tableNames(db)).toEqual(TABLES);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
@@ -42,7 +42,7 @@ describe('openDatabase', () => {
     first.prepare(`INSERT INTO datasets VALUES ('d', 'n', 's', 'dir', 't', 't', '[]', '[]', '{}')`).run();
     first.close();
     const second = openDatabase(file);
-    expect(second.pragma('user_version', { simple: true })).toBe(1);
+    expect(second.pragma('user_version', { simple: true })).toBe(2);
     expect(schemaText(second)).toEqual(schema);
     expect(second.prepare('SELECT id, dir FROM datasets').all()).toEqual([{ id: 'd', dir: 'dir' }]);
     second.close();
@@ -117,7 +117,7 @@ describe('openDatabase', () => {
 
     const old = newFile();
     new BetterSqlite3(old).close(); // an empty SQLite file: schema 0
-    expect(() => openDatabase(old, { readonly: true })).toThrow(`Run log '${old}' cannot be used: it is at schema 0 and this version needs 1`);
+    expect(() => openDatabase(old, { readonly: true })).toThrow(`Run log '${old}' cannot be used: it is at schema 0 and this version needs 2`);
 
     const file = newFile();
     openDatabase(file).close();
@@ -171,8 +171,39 @@ describe('applyMigrations', () => {
     expect(stale.pragma('user_version', { simple: true })).toBe(0); // this connection saw schema 0...
     openDatabase(file).close(); // ...then another one migrated the file
     applyMigrations(stale, file, MIGRATIONS); // would fail with 'table datasets already exists' if it trusted what it saw
-    expect(stale.pragma('user_version', { simple: true })).toBe(1);
+    expect(stale.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     expect(tableNames(stale)).toEqual(TABLES);
     stale.close();
+  });
+});
+
+describe('migration 2: learning-rate changes as facts', () => {
+  it("rebuilds the changes of runs logged at schema 1 from their notices and step metrics, at the exact step", () => {
+    const file = newFile();
+    const db = new BetterSqlite3(file);
+    applyMigrations(db, file, MIGRATIONS.slice(0, 1)); // a run log as the version before wrote it
+    db.prepare(`INSERT INTO datasets VALUES ('d', 'n', 's', 'dir', 't', 't', '[]', '[]', '{}')`).run();
+    db.prepare(
+      `INSERT INTO runs (id, dataset_id, name, preset, config_json, recipe, seed, backend, device, code_version, status, created_at, updated_at, epochs_planned)
+       VALUES ('r', 'd', 'n', 'quick', '{}', 'paper', 0, 'cpu', 'cpu', 'v', 'completed', 't', 't', 6)`,
+    ).run();
+    // 5 steps per epoch, kept thinned (the last step of every epoch always): 0.01 until a drop by hand before
+    // step 13 (epoch 2, 0-based), 0.001 after it, and a plateau drop after epoch 4 (step 20).
+    const step = db.prepare(`INSERT INTO step_metrics VALUES ('r', ?, ?, 1, ?, 1, 't')`);
+    for (const s of [1, 3, 5, 7, 10, 11, 12, 13, 15, 18, 20, 21, 25, 30]) step.run(s, Math.floor((s - 1) / 5), s <= 12 ? 0.01 : s <= 20 ? 0.001 : 0.0001);
+    const notice = db.prepare(`INSERT INTO notices (run_id, time, level, code, message) VALUES ('r', ?, 'info', ?, ?)`);
+    notice.run('t1', 'learning-rate-manual', 'Learning rate divided by 10 to 0.001 after epoch 3 (manual).');
+    notice.run('t2', 'learning-rate-plateau', 'Learning rate divided by 10 to 0.0001 after epoch 4 (plateau).');
+    notice.run('t3', 'stuck', 'Learning rate divided by 10 to 5 after epoch 9 (plateau).'); // another code: not a change
+    applyMigrations(db, file, MIGRATIONS);
+    expect(db.prepare('SELECT run_id, step, epoch, previous_learning_rate, learning_rate, reason, time FROM learning_rate_changes ORDER BY step').all()).toEqual([
+      { run_id: 'r', step: 12, epoch: 2.4, previous_learning_rate: 0.01, learning_rate: 0.001, reason: 'manual', time: 't1' },
+      { run_id: 'r', step: 20, epoch: 4, previous_learning_rate: 0.001, learning_rate: 0.0001, reason: 'plateau', time: 't2' },
+    ]);
+    // A run's changes go with it.
+    db.pragma('foreign_keys = ON');
+    db.prepare(`DELETE FROM runs WHERE id = 'r'`).run();
+    expect(db.prepare('SELECT COUNT(*) AS n FROM learning_rate_changes').get()).toEqual({ n: 0 });
+    db.close();
   });
 });

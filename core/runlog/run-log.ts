@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { faultPoint } from '../fault-points';
+import type { LearningRateChange } from '../train/schedule';
 import { openDatabase } from './database';
 
 export const RUN_STATUSES = ['created', 'running', 'paused', 'completed', 'stopped', 'interrupted', 'failed', 'diverged'] as const;
@@ -279,6 +280,12 @@ function prepareStatements(db: Database) {
     evaluations: db.prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY id'),
     insertNotice: db.prepare(`INSERT INTO notices (run_id, time, level, code, message) VALUES (@runId, @time, @level, @code, @message)`),
     notices: db.prepare('SELECT id, run_id AS runId, time, level, code, message FROM notices WHERE run_id = ? ORDER BY id'),
+    insertLearningRateChange: db.prepare(
+      `INSERT OR IGNORE INTO learning_rate_changes (run_id, step, epoch, previous_learning_rate, learning_rate, reason, time) VALUES (@runId, @step, @epoch, @previousLearningRate, @learningRate, @reason, @time)`,
+    ),
+    learningRateChanges: db.prepare(
+      'SELECT step, epoch, previous_learning_rate AS previousLearningRate, learning_rate AS learningRate, reason FROM learning_rate_changes WHERE run_id = ? ORDER BY step, learning_rate DESC',
+    ),
   };
 }
 
@@ -489,6 +496,17 @@ export class RunLog {
   /** A run's evaluations, oldest first. */
   evaluations(runId: string): EvaluationRow[] {
     return (this.statements.evaluations.all(runId) as Row[]).map(toEvaluation);
+  }
+
+  /** Records a division of the learning rate (the same one recorded twice, as after a resume, is kept once). */
+  addLearningRateChange(runId: string, change: LearningRateChange): void {
+    checkOneOf('Learning-rate change reason', change.reason, ['plateau', 'manual']);
+    this.statements.insertLearningRateChange.run({ runId, ...change, time: now() });
+  }
+
+  /** The run's learning-rate changes in the order they took effect. */
+  learningRateChanges(runId: string): LearningRateChange[] {
+    return this.statements.learningRateChanges.all(runId) as LearningRateChange[];
   }
 
   addNotice(row: NewNotice): void {

@@ -93,21 +93,13 @@ export function runHandlers(context: ServiceContext, queue: TrainingQueue): RunH
         learningRate: e.learningRate,
         seconds: e.seconds,
       }));
-      const config = run.config as { recipe?: { learningRate?: number } };
-      // An epoch whose rate is below the one before it had a drop: at its end (plateau) or during it (by hand).
-      const drops: number[] = [];
-      let previous = config.recipe?.learningRate ?? Infinity;
-      for (const e of epochs) {
-        if (e.learningRate < previous * 0.999) drops.push(e.epoch);
-        previous = e.learningRate;
-      }
       const checkpoints = log.checkpoints(runId).filter((c) => fs.existsSync(c.path));
       const detail: RunDetail = {
         ...runSummary(context, run, queue),
         settings: { ...flattenSettings(run.config), seed: run.seed, dataset: run.datasetId, backend: run.backend, device: run.device, codeVersion: run.codeVersion },
         epochs,
         steps: thinSteps(log.stepMetrics(runId)),
-        learningRateDrops: drops,
+        learningRateDrops: log.learningRateChanges(runId),
         notices: log.notices(runId).map((n) => ({ time: n.time, level: n.level, code: n.code, message: n.message })),
         checkpoints: checkpoints.map((c) => ({ epoch: c.epoch, step: c.step, createdAt: c.createdAt })),
         evaluations: log.evaluations(runId).map((v) => ({ split: v.split, crops: v.crops, top1Error: v.top1Error, top5Error: v.top5Error, createdAt: v.createdAt })),

@@ -279,6 +279,7 @@ describe('the workbench service', () => {
     mark = events.length;
     await handlers['train:control']({ runId: steered, action: 'divide-learning-rate' });
     await handlers['train:control']({ runId: steered, action: 'resume' });
+    const divided = await nextEvent('run:learning-rate', (e) => e.runId === steered, mark);
     await nextEvent('notice', (e) => e.runId === steered && e.code === 'learning-rate-manual', mark);
     mark = events.length;
     await handlers['train:control']({ runId: steered, action: 'stop' });
@@ -291,7 +292,12 @@ describe('the workbench service', () => {
     expect(completed.outcome).toBe('completed');
     const detail = await handlers['runs:get']({ runId: steered });
     expect(detail).toMatchObject({ status: 'completed', stepsDone: 24, epochsDone: 4 });
-    expect(detail.learningRateDrops).toEqual([1]);
+    // The division by hand, where it took effect: after the steps done when it was asked, before the first at the lower rate.
+    expect(detail.learningRateDrops).toHaveLength(1);
+    const drop = detail.learningRateDrops[0]!;
+    expect(drop).toMatchObject({ reason: 'manual', previousLearningRate: 1e-3, learningRate: 1e-4, step: divided.step, epoch: divided.epoch });
+    expect(drop.step).toBe(detail.steps.find((p) => p.learningRate < 1e-3)!.step - 1);
+    expect(drop.epoch).toBe(drop.step / 6);
     await expect(handlers['train:resume']({ runId: steered })).rejects.toMatchObject({ code: 'E_STATE', message: expect.stringMatching(/completed its 4 epochs/) });
   });
 

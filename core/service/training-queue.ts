@@ -7,6 +7,7 @@ import type { TrainJob } from '../workbench/training-job';
 import { systemFailure } from '../system-errors';
 import { markFailed, recordingListener } from '../workbench/training';
 import type { ServiceContext } from './context';
+import { describeLearningRateChange, learningRateChange } from '../train/schedule';
 
 /** run:step events are sent at most this often (every step is in the run log). */
 const STEP_EVENT_INTERVAL_MS = 250;
@@ -188,7 +189,8 @@ export class TrainingQueue {
         });
         break;
       case 'learning-rate':
-        context.emit({ type: 'notice', runId, level: 'info', code: `learning-rate-${event.reason}`, message: `Learning rate divided by 10 to ${event.learningRate} (${event.reason === 'manual' ? 'by hand' : 'validation error stopped improving'}), epoch ${event.epoch}.` });
+        context.emit({ type: 'run:learning-rate', runId, ...learningRateChange(event) });
+        context.emit({ type: 'notice', runId, level: 'info', code: `learning-rate-${event.reason}`, message: describeLearningRateChange(event) });
         break;
       case 'notice':
         context.emit({ type: 'notice', runId, level: event.level, code: event.code, message: event.message });

@@ -2,6 +2,7 @@
 import type { ModelConfig } from '../model/config';
 import type { CheckpointPosition } from './checkpoint';
 import type { Recipe } from './recipe';
+import type { LearningRateChange } from './schedule';
 
 export type RunOutcome = 'completed' | 'stopped' | 'diverged' | 'failed';
 
@@ -44,7 +45,7 @@ export type TrainEvent =
       seconds: number;
       imagesPerSecond: number;
     }
-  | { type: 'learning-rate'; epoch: number; learningRate: number; reason: 'plateau' | 'manual' }
+  | ({ type: 'learning-rate' } & LearningRateChange)
   | { type: 'kernels'; epoch: number; globalStep: number; shape: number[]; towers: Float32Array[] }
   | { type: 'checkpoint'; file: string; bytes: number; sha256: string; position: CheckpointPosition }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; code: string; message: string }

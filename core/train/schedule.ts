@@ -1,4 +1,7 @@
 // The learning-rate schedule of section 5: divide by 10 when the validation error stops improving, or by hand.
+import type { LearningRateChange } from '../api/contract';
+
+export type { LearningRateChange };
 
 export interface ScheduleState {
   learningRate: number;
@@ -9,6 +12,17 @@ export interface ScheduleState {
   epochsWithoutImprovement: number;
   /** Epochs (1-based, the one just finished) at which the rate was divided, and why. */
   drops: { epoch: number; learningRate: number; reason: 'plateau' | 'manual' }[];
+}
+
+/** The change of a 'learning-rate' event (or of anything that carries one), field by field. */
+export function learningRateChange(c: LearningRateChange): LearningRateChange {
+  return { step: c.step, epoch: c.epoch, previousLearningRate: c.previousLearningRate, learningRate: c.learningRate, reason: c.reason };
+}
+
+/** The one sentence for a change, in the run log's notices, the CLI and the UI alike. */
+export function describeLearningRateChange(change: LearningRateChange): string {
+  const why = change.reason === 'plateau' ? 'the validation error stopped improving' : 'by hand';
+  return `Learning rate divided by 10, from ${change.previousLearningRate} to ${change.learningRate}, after step ${change.step} (epoch ${Number(change.epoch.toFixed(2))}): ${why}.`;
 }
 
 /** An improvement smaller than this (absolute top-1 error) does not count: noise on a small test split. */

@@ -17,7 +17,7 @@ import type { RunOutcome, TrainEvent, TrainListener } from './events';
 import { ImageSource } from './image-source';
 import { createOptimizer, type Optimizer } from './optimizer';
 import { validateRecipe, type Recipe } from './recipe';
-import { PlateauSchedule } from './schedule';
+import { PlateauSchedule, type LearningRateChange } from './schedule';
 import { trainStep, type StepBatch, type StepResult } from './step';
 import { diagnose, type EpochHealth } from './stuck';
 import { counted } from '../words';
@@ -163,6 +163,12 @@ export class Trainer {
     this.manualDivide = true;
   }
 
+  /** The division just made, at the current position (the next step is the first at the new rate). */
+  private emitChange(previousLearningRate: number, reason: LearningRateChange['reason']): void {
+    const step = this.position.globalStep;
+    this.emit({ type: 'learning-rate', step, epoch: step / this.stepsPerEpoch, previousLearningRate, learningRate: this.schedule.learningRate, reason });
+  }
+
   private emit(event: TrainEvent): void {
     this.options.onEvent?.(event);
   }
@@ -204,8 +210,9 @@ export class Trainer {
         }
         if (this.manualDivide) {
           this.manualDivide = false;
+          const previous = this.schedule.learningRate;
           this.schedule.divide(epoch + 1, 'manual');
-          this.emit({ type: 'learning-rate', epoch: epoch + 1, learningRate: this.schedule.learningRate, reason: 'manual' });
+          this.emitChange(previous, 'manual');
         }
         const started = performance.now();
         // Assemble the batch on the host: crops, reflections, mean, colour noise (section 4.1). An image damaged in
@@ -302,8 +309,9 @@ export class Trainer {
       this.checkGpu();
     }
     const epochNumber = this.position.epoch + 1;
+    const previous = this.schedule.learningRate;
     const dropped = this.test.length > 0 && this.schedule.observe(epochNumber, evaluation.top1Error);
-    if (dropped) this.emit({ type: 'learning-rate', epoch: epochNumber, learningRate: this.schedule.learningRate, reason: 'plateau' });
+    if (dropped) this.emitChange(previous, 'plateau');
     const t = this.totals;
     const trainLoss = t.loss / t.images;
     this.health.push({

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { RunLog } from '../runlog/run-log';
 import type { TrainEvent, TrainListener } from '../train/events';
+import { describeLearningRateChange, learningRateChange } from '../train/schedule';
 
 /** Step metrics are written in batches of this many, or at each epoch's end. */
 const STEP_BATCH = 25;
@@ -87,7 +88,9 @@ export function runRecorder(log: RunLog, runId: string): TrainListener & { flush
         break;
       }
       case 'learning-rate':
-        log.addNotice({ runId, level: 'info', code: `learning-rate-${event.reason}`, message: `Learning rate divided by 10 to ${event.learningRate} after epoch ${event.epoch} (${event.reason}).` });
+        flush();
+        log.addLearningRateChange(runId, learningRateChange(event));
+        log.addNotice({ runId, level: 'info', code: `learning-rate-${event.reason}`, message: describeLearningRateChange(event) });
         break;
       case 'notice':
         log.addNotice({ runId, level: event.level, code: event.code, message: event.message });

@@ -110,7 +110,6 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(byTestId(page, 'train-status')).toContainText('running', { timeout: 30_000 });
   await byTestId(page, 'train-stop').click();
   await expect(byTestId(page, 'train-status')).toContainText('stopped', { timeout: 60_000 });
-
   // The same settings as a cluster job for PyTorch DDP: the folder on the host and the torchrun command to run there.
   await byTestId(page, 'train-cluster-job').click();
   const written = byTestId(page, 'cluster-job-written');
@@ -118,8 +117,16 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   const jobFolder = (await written.locator('code').first().textContent())!;
   expect(jobFolder).toMatch(/[\\/]jobs[\\/]job-\d{8}T\d{6}-[0-9a-f]{6}$/);
 
-  // Runs: both runs are in the history after a reload; compared, the stopped one resumed to completion, then deleted.
+  // One division by hand: one marker on each chart, where the trainer made it, in the run log's words; the same after a reload.
+  const dropMarkers = byTestId(page, 'chart-loss').getByTestId('lr-drop');
+  await expect(dropMarkers).toHaveCount(1);
+  await expect(dropMarkers.locator('title')).toContainText(/^Learning rate divided by 10, from 0\.001 to 0\.0001, after step \d+ \(epoch [\d.]+\): by hand\.$/);
+  const dropLabel = await dropMarkers.locator('title').textContent();
   await page.reload();
+  await expect(dropMarkers).toHaveCount(1, { timeout: 30_000 });
+  await expect(dropMarkers.locator('title')).toHaveText(dropLabel!);
+
+  // Runs: both runs are in the history after the reload; compared, the stopped one resumed to completion, then deleted.
   await byTestId(page, 'nav-runs').click();
   const rows = byTestId(page, 'runs-table').getByTestId('run-row');
   await expect(rows).toHaveCount(2, { timeout: 30_000 });

@@ -1,8 +1,9 @@
 // The run the Train view follows: the one training now, else the last one it followed (so its end stays on screen).
 // Its curves start from 'runs:get' (the page may open mid-run) and grow with 'run:step' and 'run:epoch'.
-import type { EpochPoint, HostEvent, RunProgress, RunStatus, StepPoint } from '../../../core/api/contract';
+import type { EpochPoint, HostEvent, LearningRateChange, RunProgress, RunStatus, StepPoint } from '../../../core/api/contract';
 import { invoke, messageOf } from '../api-client';
 import { jobs } from './jobs.svelte';
+import { mergeChanges } from '../views/train/run-curves';
 
 /** Step points kept for the loss curve; above this every other one is dropped (the run log keeps them all). */
 const MOST_STEPS = 4000;
@@ -15,8 +16,8 @@ class LiveRun {
   progress = $state<RunProgress | null>(null);
   epochs = $state.raw<EpochPoint[]>([]);
   steps = $state.raw<StepPoint[]>([]);
-  /** Where the learning rate was divided by 10, in epochs on the charts' x axis. */
-  drops = $state.raw<number[]>([]);
+  /** Every division of the learning rate, as the run log and the 'run:learning-rate' events record it. */
+  drops = $state.raw<LearningRateChange[]>([]);
   stepsPerEpoch = $state<number | null>(null);
   error = $state<string | null>(null);
   private generation = 0;
@@ -48,7 +49,7 @@ class LiveRun {
       const lastEpoch = detail.epochs.at(-1)?.epoch ?? -1;
       this.steps = [...detail.steps, ...this.steps.filter((s) => s.step > lastStep)];
       this.epochs = [...detail.epochs, ...this.epochs.filter((e) => e.epoch > lastEpoch)];
-      this.drops = [...new Set([...detail.learningRateDrops, ...this.drops])].sort((a, b) => a - b);
+      this.drops = mergeChanges(detail.learningRateDrops, this.drops);
       // The run log is the truth for a run that is not training; for the active one, events may be fresher.
       if (this.status === null || jobs.state.active?.runId !== runId) {
         this.status = detail.status;
@@ -69,12 +70,11 @@ class LiveRun {
     this.status = status;
   }
 
-  /** Marks a division asked for by this page at the current step, before the next step shows the lower rate. */
-  markManualDrop(): void {
-    const p = this.progress;
-    if (p === null || p.stepsPerEpoch === 0) return;
-    const x = p.globalStep / p.stepsPerEpoch;
-    if (!this.drops.includes(x)) this.drops = [...this.drops, x];
+  /** A division, where the trainer made it (a drop by hand as well as a plateau's). */
+  onLearningRate(event: Extract<HostEvent, { type: 'run:learning-rate' }>): void {
+    if (event.runId !== this.runId) return;
+    const { type: _type, runId: _runId, ...change } = event;
+    this.drops = mergeChanges(this.drops, [change]);
   }
 
   onStarted(event: Extract<HostEvent, { type: 'run:started' }>): void {
@@ -91,13 +91,6 @@ class LiveRun {
     if (previous !== undefined && event.globalStep <= previous.step) return;
     this.progress = progress;
     this.stepsPerEpoch = event.stepsPerEpoch;
-    // A manual division (train:control) reaches the page only as a lower rate in the next step; a plateau drop is
-    // marked by its epoch event, which lies between the two steps.
-    if (previous !== undefined && event.learningRate < previous.learningRate * 0.99) {
-      const from = previous.step / event.stepsPerEpoch;
-      const to = event.globalStep / event.stepsPerEpoch;
-      if (!this.drops.some((d) => d >= from - 1e-9 && d <= to + 1e-9)) this.drops = [...this.drops, to];
-    }
     let steps = [...this.steps, { step: event.globalStep, epoch: event.epoch, loss: event.loss, learningRate: event.learningRate, imagesPerSecond: event.imagesPerSecond }];
     if (steps.length > MOST_STEPS) steps = steps.filter((_s, i) => i % 2 === 1 || i === steps.length - 1);
     this.steps = steps;
@@ -105,9 +98,8 @@ class LiveRun {
 
   onEpoch(event: Extract<HostEvent, { type: 'run:epoch' }>): void {
     if (event.runId !== this.runId) return;
-    const { type: _type, runId: _runId, learningRateDropped, imagesPerSecond: _speed, ...point } = event;
+    const { type: _type, runId: _runId, learningRateDropped: _dropped, imagesPerSecond: _speed, ...point } = event;
     this.epochs = [...this.epochs.filter((e) => e.epoch !== point.epoch), point];
-    if (learningRateDropped && !this.drops.includes(point.epoch)) this.drops = [...this.drops, point.epoch];
   }
 
   onStatus(event: Extract<HostEvent, { type: 'run:status' }>): void {

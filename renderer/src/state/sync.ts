@@ -44,6 +44,7 @@ export function startSync(): void {
     liveRun.onEpoch(event);
     runs.scheduleRefresh();
   });
+  listen('run:learning-rate', (event) => liveRun.onLearningRate(event));
   listen('run:status', (event) => {
     liveRun.onStatus(event);
     runs.scheduleRefresh();

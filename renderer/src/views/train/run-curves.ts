@@ -1,14 +1,14 @@
 // A run's training curves as chart series: loss per step and per epoch, top-1 and top-5 error per epoch (train and
 // validation), all over one x axis in epochs so that a step and the epoch it ends line up.
-import type { EpochPoint, StepPoint } from '../../../../core/api/contract';
+import type { EpochPoint, LearningRateChange, StepPoint } from '../../../../core/api/contract';
 import type { ChartSeries } from '../../components/chart-scale';
 
 export interface CurveInput {
   epochs: readonly EpochPoint[];
   steps: readonly StepPoint[];
   stepsPerEpoch: number | null;
-  /** Epochs (x positions) after which the learning rate was divided by 10. */
-  drops: readonly number[];
+  /** The divisions of the learning rate, each marked where it took effect. */
+  drops: readonly LearningRateChange[];
 }
 
 export interface RunCurveSeries {
@@ -41,6 +41,19 @@ export function runCurves(input: CurveInput): RunCurveSeries {
     ],
     top1: [line('Train top-1', TRAIN, perEpoch(input.epochs, 'trainTop1Error')), line('Validation top-1', VALIDATION, perEpoch(input.epochs, 'validationTop1Error'), true)],
     top5: [line('Train top-5', TRAIN, perEpoch(input.epochs, 'trainTop5Error')), line('Validation top-5', VALIDATION, perEpoch(input.epochs, 'validationTop5Error'), true)],
-    markers: input.drops.map((x) => ({ x, label: `Learning rate divided by 10 at epoch ${Number(x.toFixed(2))}` })),
+    markers: input.drops.map((d) => ({ x: d.epoch, label: dropLabel(d) })),
   };
+}
+
+/** A marker's words, as the run log's notice says them (core/train/schedule.ts' describeLearningRateChange). */
+export function dropLabel(d: LearningRateChange): string {
+  const why = d.reason === 'plateau' ? 'the validation error stopped improving' : 'by hand';
+  return `Learning rate divided by 10, from ${d.previousLearningRate} to ${d.learningRate}, after step ${d.step} (epoch ${Number(d.epoch.toFixed(2))}): ${why}.`;
+}
+
+/** Two lists of changes as one, each change once (the run log's and the events' overlap), in the order they took effect. */
+export function mergeChanges(a: readonly LearningRateChange[], b: readonly LearningRateChange[]): LearningRateChange[] {
+  const byPlace = new Map<string, LearningRateChange>();
+  for (const c of [...a, ...b]) byPlace.set(`${c.step}:${c.learningRate}`, c);
+  return [...byPlace.values()].sort((x, y) => x.step - y.step || y.learningRate - x.learningRate);
 }
