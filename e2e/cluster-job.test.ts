@@ -9,13 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forkCompute } from '../core/compute/node-compute';
-import type { Endpoint } from '../core/compute/protocol';
 import { RunLog } from '../core/runlog/run-log';
-import { PathPolicy } from '../core/service/paths';
-import { createService, type Service } from '../core/service/service';
+import type { Service } from '../core/service/service';
 import { openWorkspace, runDirectory } from '../core/workspace';
-import { smallDataset, tempHome } from './fixtures';
+import { serviceWithCompute, smallDataset, tempHome } from './fixtures';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'alexnet.js');
 /** Debian's torchrun (python3-torch), which .ci/install installs. */
@@ -76,7 +73,6 @@ describe.skipIf(skip)('a cluster job on PyTorch DDP (torchrun, two processes, gl
   /** The same settings written by the app's service (the Train view's "Write a cluster job"), trained without a kill. */
   let twin: string;
   let service: Service;
-  const endpoints: Endpoint[] = [];
   let datasetId: string;
   let imported: { run: string; epochs: number; backend: string; pytorchTop1Error: number };
   let first: { code: number | null; output: string };
@@ -94,22 +90,7 @@ describe.skipIf(skip)('a cluster job on PyTorch DDP (torchrun, two processes, gl
     expect(written.processes).toContain(2);
     // Rank 1 dies at its 8th step: the second step of epoch 2, after epoch 1's checkpoint.
     first = torchrun(job, { ALEXNET_FAULT: 'job-step-rank-1:8' });
-    const workspace = openWorkspace(home);
-    service = createService({
-      workspace,
-      log: RunLog.open(workspace.database),
-      host: 'browser',
-      version: 'test',
-      electron: null,
-      backend: 'wasm',
-      compute: () => {
-        const endpoint = forkCompute();
-        endpoints.push(endpoint);
-        return endpoint;
-      },
-      paths: new PathPolicy([data]),
-      demoDataset: null,
-    });
+    service = serviceWithCompute(openWorkspace(home), [data]);
     const fromApp = await service.handlers['cluster:write']({
       datasetId,
       preset: 'quick',

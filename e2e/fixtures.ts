@@ -8,7 +8,8 @@ import type { Endpoint } from '../core/compute/protocol';
 import { RunLog } from '../core/runlog/run-log';
 import { PathPolicy } from '../core/service/paths';
 import { createService, type Service } from '../core/service/service';
-import { openWorkspace } from '../core/workspace';
+import { forkCompute } from '../core/compute/node-compute';
+import { openWorkspace, type Workspace } from '../core/workspace';
 
 export const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'resources', 'demo-dataset');
 
@@ -29,6 +30,28 @@ export function smallDataset(classes: number, train: number, test: number): stri
 
 export function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-e2e-home-'));
+}
+
+/**
+ * A workbench service over `workspace` that computes in forked compute processes on WebAssembly (each endpoint it
+ * opens is pushed to `endpoints`), allowing `roots`.
+ */
+export function serviceWithCompute(workspace: Workspace, roots: string[], endpoints: Endpoint[] = []): Service {
+  return createService({
+    workspace,
+    log: RunLog.open(workspace.database),
+    host: 'browser',
+    version: 'test',
+    electron: null,
+    backend: 'wasm',
+    compute: () => {
+      const endpoint = forkCompute();
+      endpoints.push(endpoint);
+      return endpoint;
+    },
+    paths: new PathPolicy(roots),
+    demoDataset: null,
+  });
 }
 
 /**

@@ -96,7 +96,7 @@ export function registerInspectCommands(program: Command, withContext: WithConte
             );
           } else {
             if (loaded.model.config.preset === 'quick') context.say("(quick preset: not the paper's model)");
-            context.say(`${options.split} split, ${result.count} images, ${options.crops === 'ten' ? 'ten crops' : 'centre crop'}: top-1 error ${percent(result.top1Error)}, top-5 error ${percent(result.top5Error)}, loss ${result.loss.toFixed(3)}`);
+            context.say(`${options.split} split, ${result.count} images, ${options.crops === 'ten' ? 'ten crops' : 'centre crop'}: top-1 error ${percent(result.top1Error)}, ${labels.length > 5 ? `top-5 error ${percent(result.top5Error)}` : `no top-5 error (${labels.length} classes: every label is among the top 5)`}, loss ${result.loss.toFixed(3)}`);
             const width = Math.max(...labels.map((l) => l.length), 5);
             context.say(`\n${'class'.padEnd(width)}  accuracy  | confusion (rows: true class, columns: predicted, in this order)`);
             labels.forEach((label, i) => {

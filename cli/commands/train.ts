@@ -113,6 +113,8 @@ const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 function printer(context: Context): (event: TrainEvent) => void {
   let progress = progressLine('epoch 1', context.json, 'steps');
   let epochs = 0;
+  // With 5 classes or fewer every label is among the top 5: top-5 error says nothing, so it is not printed.
+  let classes = 0;
   return (event) => {
     if (context.json) {
       const printable = event.type === 'kernels' ? { ...event, towers: undefined } : event;
@@ -122,6 +124,7 @@ function printer(context: Context): (event: TrainEvent) => void {
     switch (event.type) {
       case 'started':
         epochs = event.recipe.epochs;
+        classes = event.config.classes;
         context.say(
           `${event.config.preset === 'quick' ? "quick preset (NOT the paper's model: narrower, 115x115 crops)" : "the paper's two-tower AlexNet"}, ` +
             `recipe ${event.recipe.name}: ${event.recipe.description}`,
@@ -137,7 +140,7 @@ function printer(context: Context): (event: TrainEvent) => void {
         progress.done();
         context.say(
           `epoch ${event.epoch}/${epochs}  train loss ${event.trainLoss.toFixed(3)}  train top-1 error ${percent(event.trainTop1Error)}  ` +
-            `test top-1 error ${percent(event.validationTop1Error)}  test top-5 error ${percent(event.validationTop5Error)}  lr ${event.learningRate.toExponential(0)}  ` +
+            `test top-1 error ${percent(event.validationTop1Error)}  ${classes > 5 ? `test top-5 error ${percent(event.validationTop5Error)}  ` : ''}lr ${event.learningRate.toExponential(0)}  ` +
             `${event.imagesPerSecond.toFixed(1)} img/s  ${event.seconds.toFixed(0)} s${event.learningRateDropped ? '  (learning rate divided by 10)' : ''}`,
         );
         progress = progressLine(`epoch ${event.epoch + 1}/${epochs}`, false, 'steps');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { openDataset } from '../dataset/dataset';
 import { validateConfig, type ModelConfig } from '../model/config';
-import type { RunLog, RunRow } from '../runlog/run-log';
+import type { EpochMetricRow, RunLog, RunRow } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import { checkpointFileName, writeCheckpoint } from '../train/checkpoint';
 import { RECIPE_NAMES, validateRecipe } from '../train/recipe';
@@ -36,20 +36,8 @@ interface TrainedModel {
   seconds: number;
 }
 
-/** One line of run/metrics.jsonl. */
-interface JobEpoch {
-  epoch: number;
-  trainLoss: number;
-  trainTop1Error: number;
-  trainTop5Error: number;
-  validationLoss: number | null;
-  validationTop1Error: number | null;
-  validationTop5Error: number | null;
-  learningRate: number;
-  seconds: number;
-  images: number;
-  processes: number;
-}
+/** One line of run/metrics.jsonl: the run log's epoch record (no dead-ReLU fraction), with the images and processes. */
+type JobEpoch = Omit<EpochMetricRow, 'deadReluFraction'> & { images: number; processes: number };
 
 /** What import-job records with the run's settings, besides { model, recipe, ablations }. */
 export interface TrainedBy {
@@ -279,20 +267,7 @@ export function importClusterJob(workspace: Workspace, log: RunLog, folder: stri
     status: 'created',
     epochsPlanned: job.recipe.epochs,
   });
-  metrics.forEach((m) =>
-    log.addEpochMetrics(runId, {
-      epoch: m.epoch,
-      trainLoss: m.trainLoss,
-      trainTop1Error: m.trainTop1Error,
-      trainTop5Error: m.trainTop5Error,
-      validationLoss: m.validationLoss,
-      validationTop1Error: m.validationTop1Error,
-      validationTop5Error: m.validationTop5Error,
-      learningRate: m.learningRate,
-      seconds: m.seconds,
-      deadReluFraction: null,
-    }),
-  );
+  for (const { images: _images, processes: _processes, ...epoch } of metrics) log.addEpochMetrics(runId, { ...epoch, deadReluFraction: null });
   // conv1 after every epoch (epoch 0: the job's initial weights), for the Kernels view and Figure 3's baseline.
   const shape = trained.conv1.shape;
   const perEpoch = shape.reduce((a, b) => a * b, 1);

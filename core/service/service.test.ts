@@ -6,7 +6,6 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostEvent, TrainRequest } from '../api/contract';
-import { forkCompute } from '../compute/node-compute';
 import type { Endpoint } from '../compute/protocol';
 import { selectBackend } from '../backend/backend';
 import { readFeatureStore } from '../inspect/feature-store';
@@ -19,10 +18,9 @@ import { datasetPixels, features, featuresFile } from '../workbench/lookup';
 import { loadModel } from '../workbench/run-model';
 import { newestReadableCheckpoint } from '../workbench/training';
 import { openWorkspace, runDirectory, type Workspace } from '../workspace';
-import { smallDataset, tempHome } from '../../e2e/fixtures';
+import { serviceWithCompute, smallDataset, tempHome } from '../../e2e/fixtures';
 import type { Handlers } from './dispatch';
-import { PathPolicy } from './paths';
-import { createService, type Service } from './service';
+import type { Service } from './service';
 
 const NO_ABLATIONS = { oneTower: false, noLrn: false, nonOverlappingPooling: false, noDropout: false, noPcaNoise: false };
 
@@ -74,21 +72,7 @@ beforeAll(async () => {
   await selectBackend('cpu'); // for the in-process reference computations below
   workspace = openWorkspace(tempHome());
   data = smallDataset(3, 8, 3); // 24 training photos (6 steps of 4), 9 test photos
-  service = createService({
-    workspace,
-    log: RunLog.open(workspace.database),
-    host: 'browser',
-    version: 'test',
-    electron: null,
-    backend: 'wasm',
-    compute: () => {
-      const endpoint = forkCompute();
-      endpoints.push(endpoint);
-      return endpoint;
-    },
-    paths: new PathPolicy([data]),
-    demoDataset: null,
-  });
+  service = serviceWithCompute(workspace, [data], endpoints);
   handlers = service.handlers;
   service.subscribe((e) => {
     events.push(e);
