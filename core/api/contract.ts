@@ -391,6 +391,8 @@ export interface LookupResult {
   predictions: Prediction[];
   /** Nearest training images by fc7 features (Figure 4, right). */
   byFeatures: NeighbourInfo[];
+  /** Activations of the run's fc7, the space of byFeatures (4096 in the paper's model, 256 in the quick preset). */
+  featureWidth: number;
   /** Nearest training images by raw pixels, for contrast. */
   byPixels: NeighbourInfo[];
 }

@@ -11,6 +11,7 @@ import { runDirectory } from '../workspace';
 import { requireRun, type ServiceContext } from './context';
 import type { Handlers } from './dispatch';
 import { jpegDataUrl, pngDataUrl, THUMBNAIL_SIZE } from '../inspect/image-urls';
+import type { ModelConfig } from '../model/config';
 
 type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'confusion:get' | 'confusion:cell'>;
 
@@ -142,6 +143,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
         crops,
         predictions: answer.predictions,
         byFeatures: await neighbourInfos(runId, answer.byFeatures),
+        featureWidth: (files.run.config as { model: ModelConfig }).model.fcWidths[1],
         byPixels: await neighbourInfos(runId, answer.byPixels),
       };
       return result;

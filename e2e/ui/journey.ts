@@ -180,10 +180,19 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(byTestId(page, 'neighbour-feature')).toHaveCount(6);
   await expect(byTestId(page, 'neighbour-pixel')).toHaveCount(6);
   await expect(byTestId(page, 'prediction').first()).toContainText('%');
+  // The quick preset's fc7 is 256 wide: the page says so, not the paper's 4,096.
+  await expect(byTestId(page, 'feature-space')).toContainText('between the 256 activations of this model');
   await byTestId(page, 'lookup-file').setInputFiles(folders.photo);
   await expect(byTestId(page, 'lookup-query')).toBeVisible({ timeout: 60_000 });
   await expect(byTestId(page, 'prediction')).toHaveCount(5);
   await shot(page, shots, '7-lookup');
+  // A file that is no image: its error, and the previous answer gone (it was another image's).
+  const notAnImage = path.join(path.dirname(shots), 'not-an-image.jpg');
+  fs.writeFileSync(notAnImage, 'these bytes are no JPEG');
+  await byTestId(page, 'lookup-file').setInputFiles(notAnImage);
+  await expect(page.locator('[role="alert"]').filter({ hasText: 'not-an-image.jpg' })).toBeVisible({ timeout: 30_000 });
+  await expect(byTestId(page, 'lookup-query')).toHaveCount(0);
+  await expect(byTestId(page, 'prediction')).toHaveCount(0);
 
   // Confusion: the matrix renders; a cell with images lists exactly them, and one opens in Look-up.
   await byTestId(page, 'nav-confusion').click();
