@@ -146,8 +146,14 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await byTestId(page, 'import-job-folder').fill(jobFolder);
   await byTestId(page, 'import-job').click();
   await expect(page.locator('form[aria-labelledby="import-job-title"]').getByTestId('error')).toContainText('has not finished: run/model.json is missing');
+  // Each run's dataset by name.
+  await expect(rows.getByTestId('run-dataset').first()).toHaveText(path.basename(folders.good));
   await stopped.getByTestId('run-resume').click();
-  await expect(page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`)).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
+  // While it trains it cannot be deleted.
+  const resumedRow = page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`);
+  await expect(resumedRow).toHaveAttribute('data-status', /running|queued/, { timeout: 60_000 });
+  await expect(resumedRow.getByTestId('run-delete')).toBeDisabled();
+  await expect(resumedRow).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
   // Export the completed run: the page says where on the host its ONNX model and TensorFlow.js weights went.
   await completed.first().getByTestId('run-export').click();
   await expect(page.getByRole('status').filter({ hasText: 'model.onnx' })).toBeVisible({ timeout: 60_000 });
