@@ -23,13 +23,14 @@ const NARROW = (): ModelConfig => ({ ...quickConfig(3), convWidths: [8, 16, 16, 
 const RECIPE = (changes: Partial<Recipe> = {}): Recipe => ({ ...recipe('small-data', 'quick'), batchSize: BATCH, epochs: 3, patience: 100, ...changes });
 
 beforeAll(async () => {
-  await selectBackend('cpu');
+  await selectBackend('wasm');
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-trainer-'));
   dataset = await importDataset(smallDataset(3, 4, 2), path.join(root, 'datasets'));
 });
 
-afterAll(() => {
+afterAll(async () => {
   dataset?.close();
+  await selectBackend('cpu');
 });
 
 /** Runs a trainer to its end, with every event it emitted; `steer` sees each event with the trainer. */
