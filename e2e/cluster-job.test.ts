@@ -90,7 +90,7 @@ describe.skipIf(skip)('a cluster job on PyTorch DDP (torchrun, two processes, gl
     expect(written.processes).toContain(2);
     // Rank 1 dies at its 8th step: the second step of epoch 2, after epoch 1's checkpoint.
     first = torchrun(job, { ALEXNET_FAULT: 'job-step-rank-1:8' });
-    service = serviceWithCompute(openWorkspace(home), [data]);
+    service = serviceWithCompute(openWorkspace(home), [data, work]);
     const fromApp = await service.handlers['cluster:write']({
       datasetId,
       preset: 'quick',
@@ -171,24 +171,26 @@ describe.skipIf(skip)('a cluster job on PyTorch DDP (torchrun, two processes, gl
       ],
       ['not-a-job', (f) => fs.rmSync(path.join(f, 'job.json')), /is not a cluster job: it has no job\.json/],
     ];
-    for (const [name, change, message] of refusals) {
-      it(name, () => {
-        const r = cli('import-job', variant(job, name, change));
+    // Through the app's service (as the Runs view asks), and the first also through the CLI, with its exit code.
+    for (const [i, [name, change, message]] of refusals.entries()) {
+      it(name, async () => {
+        const folder = variant(job, name, change);
+        await expect(service.handlers['cluster:import']({ folder })).rejects.toMatchObject({ code: 'E_BAD_REQUEST', message: expect.stringMatching(message) });
+        if (i > 0) return;
+        const r = cli('import-job', folder);
         expect(r.code, r.stderr).toBe(3);
         expect(r.stderr).toMatch(message);
       });
     }
 
-    it('a dataset changed since the job was written', () => {
+    it('a dataset changed since the job was written', async () => {
       const removed = path.join(data, 'train', fs.readdirSync(path.join(data, 'train')).sort()[0]!);
       const file = path.join(removed, fs.readdirSync(removed).sort()[0]!);
       const kept = fs.readFileSync(file);
       fs.rmSync(file);
       try {
         expect(json<{ id: string }>('import', data).id).toBe(datasetId);
-        const r = cli('import-job', job);
-        expect(r.code, r.stderr).toBe(3);
-        expect(r.stderr).toMatch(/has changed since job '.*' was written/);
+        await expect(service.handlers['cluster:import']({ folder: job })).rejects.toThrow(/has changed since job '.*' was written/);
       } finally {
         fs.writeFileSync(file, kept);
         expect(json<{ id: string }>('import', data).id).toBe(datasetId);
@@ -253,7 +255,6 @@ describe.skipIf(skip)('a cluster job on PyTorch DDP (torchrun, two processes, gl
       // The query by name: the first test image of the manifest, with its class.
       const first = (JSON.parse(fs.readFileSync(path.join(job, 'data', 'manifest.json'), 'utf8')) as { labels: string[]; images: { split: string; path: string; label: number }[] }).images.find((i) => i.split === 'test')!;
       expect(neighbours.query).toEqual({ path: first.path, label: JSON.parse(fs.readFileSync(path.join(job, 'data', 'manifest.json'), 'utf8')).labels[first.label] });
-      expect(cli('neighbours', imported.run, 'test:0', '-k', '1').stdout).toContain(`query: ${first.path} (class `);
       const kernels = path.join(work, 'kernels');
       expect(cli('kernels', imported.run, '--out', kernels).code).toBe(0);
       expect(fs.readdirSync(kernels).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0);
@@ -275,7 +276,7 @@ describe.skipIf(skip)('a cluster job on PyTorch DDP (torchrun, two processes, gl
     });
 
     it('refuses a folder the host does not allow, and a job imported already', async () => {
-      await expect(service.handlers['cluster:import']({ folder: path.join(work, 'no-checkpoint') })).rejects.toMatchObject({ code: 'E_PATH_REFUSED' });
+      await expect(service.handlers['cluster:import']({ folder: fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-elsewhere-')) })).rejects.toMatchObject({ code: 'E_PATH_REFUSED' });
       await expect(service.handlers['cluster:import']({ folder: twin })).rejects.toThrow(/was imported already, as run/);
     });
   });
