@@ -1,4 +1,5 @@
 // The cluster-job channels: write a job for a form's settings, and bring a finished one back as a run.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../api/contract';
 import { importClusterJob, JobError } from '../cluster/import-job';
@@ -9,6 +10,7 @@ import { codeVersion } from '../workbench/version';
 import { runDirectory } from '../workspace';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
+import { PathPolicy } from './paths';
 import { asBadRequest, trainingRequest } from './train-handlers';
 
 type ClusterHandlers = Pick<Handlers, 'cluster:write' | 'cluster:import'>;
@@ -18,6 +20,17 @@ export const jobsFolder = (home: string) => path.join(home, 'jobs');
 
 export function clusterHandlers(context: ServiceContext): ClusterHandlers {
   const { log, workspace } = context;
+  /** The real path of a job folder: one the app wrote (the workbench's own files), or one the host allows. */
+  const jobFolder = (folder: string): string => {
+    const own = jobsFolder(workspace.home);
+    fs.mkdirSync(own, { recursive: true });
+    try {
+      return new PathPolicy([own]).check(folder, 'Job folder');
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'E_PATH_REFUSED') throw error;
+      return context.paths.check(folder, 'Job folder');
+    }
+  };
   return {
     'cluster:write': async (request) => {
       const dataset = context.dataset(request.datasetId);
@@ -31,9 +44,7 @@ export function clusterHandlers(context: ServiceContext): ClusterHandlers {
       return { jobId, folder, command: `torchrun --standalone --nproc_per_node=${world} --max_restarts=3 train_ddp.py`, processes };
     },
     'cluster:import': async ({ folder }) => {
-      // The jobs the app wrote are the workbench's own files; any other folder must be one the host allows.
-      const own = path.relative(jobsFolder(workspace.home), path.resolve(folder));
-      const real = path.isAbsolute(folder) && own !== '' && !own.startsWith('..') && !path.isAbsolute(own) ? path.resolve(folder) : context.paths.check(folder, 'Job folder');
+      const real = jobFolder(folder);
       let imported;
       try {
         imported = importClusterJob(workspace, log, real, codeVersion());

@@ -410,6 +410,17 @@ type OptionSpec =
   | { kind: 'reference-file' }
   | { kind: 'ablation-list' };
 
+/** The options of what to train, which `train` and `cluster-job` share (cli/commands/training-options.ts). */
+const trainingOptions = (command: string): Record<string, OptionSpec> => ({
+  [`${command} --preset`]: { kind: 'choice', choices: ['paper', 'quick'] },
+  [`${command} --recipe`]: { kind: 'choice', choices: ['paper', 'small-data'] },
+  [`${command} --epochs`]: { kind: 'int', min: 1, max: 10_000 },
+  [`${command} --batch-size`]: { kind: 'int', min: 1, max: 4096 },
+  [`${command} --learning-rate`]: { kind: 'number', above: 0, max: 10 },
+  [`${command} --patience`]: { kind: 'int', min: 1, max: 1000 },
+  [`${command} --seed`]: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
+});
+
 /** Every option that takes a value, as '<command> <flag>' (the global ones with no command). */
 const OPTIONS: Record<string, OptionSpec> = {
   ' --home': { kind: 'home' },
@@ -421,22 +432,10 @@ const OPTIONS: Record<string, OptionSpec> = {
   'metrics --per': { kind: 'choice', choices: ['epoch', 'step'] },
   'metrics --format': { kind: 'choice', choices: ['csv', 'json'] },
   'metrics --out': { kind: 'output-file' },
-  'train --preset': { kind: 'choice', choices: ['paper', 'quick'] },
-  'train --recipe': { kind: 'choice', choices: ['paper', 'small-data'] },
-  'train --epochs': { kind: 'int', min: 1, max: 10_000 },
-  'train --batch-size': { kind: 'int', min: 1, max: 4096 },
-  'train --learning-rate': { kind: 'number', above: 0, max: 10 },
-  'train --patience': { kind: 'int', min: 1, max: 1000 },
-  'train --seed': { kind: 'int', min: 0, max: 2 ** 31 - 1 },
+  ...trainingOptions('train'),
   'train --max-steps': { kind: 'int', min: 1, max: 1e9 },
   'train --name': { kind: 'text', max: 200 },
-  'cluster-job --preset': { kind: 'choice', choices: ['paper', 'quick'] },
-  'cluster-job --recipe': { kind: 'choice', choices: ['paper', 'small-data'] },
-  'cluster-job --epochs': { kind: 'int', min: 1, max: 10_000 },
-  'cluster-job --batch-size': { kind: 'int', min: 1, max: 4096 },
-  'cluster-job --learning-rate': { kind: 'number', above: 0, max: 10 },
-  'cluster-job --patience': { kind: 'int', min: 1, max: 1000 },
-  'cluster-job --seed': { kind: 'int', min: 0, max: 2 ** 31 - 1 },
+  ...trainingOptions('cluster-job'),
   'cluster-job --out': { kind: 'output-folder' },
   'resume --epochs': { kind: 'int', min: 1, max: 10_000 },
   'resume --max-steps': { kind: 'int', min: 1, max: 1e9 },

@@ -20,11 +20,8 @@ import type { TrainEvent } from '../../core/train/events';
 import { readCheckpoint } from '../../core/train/checkpoint';
 import { newestReadableCheckpoint, resumeTraining, startTraining, type TrainingRequest } from '../../core/workbench/training';
 import { openWorkspace, runDirectory, type Workspace } from '../../core/workspace';
-import { DEMO, smallDataset, tempHome } from '../fixtures';
+import { DEMO, serviceWithCompute, smallDataset, tempHome } from '../fixtures';
 import type { HostEvent } from '../../core/api/contract';
-import { forkCompute } from '../../core/compute/node-compute';
-import { PathPolicy } from '../../core/service/paths';
-import { createService } from '../../core/service/service';
 import { recordDataset } from '../../core/workbench/record-dataset';
 import { alexnet } from './cli-process';
 import { tally } from './report';
@@ -340,17 +337,7 @@ describe('a full disk (a small tmpfs as the workspace)', () => {
     if (!mount) return context.skip(why);
     const workspace = openWorkspace(path.join(mount, 'app-home'));
     const events: HostEvent[] = [];
-    const service = createService({
-      workspace,
-      log: RunLog.open(workspace.database),
-      host: 'browser',
-      version: 'test',
-      electron: null,
-      backend: 'wasm',
-      compute: forkCompute,
-      paths: new PathPolicy([path.dirname(folder)]),
-      demoDataset: null,
-    });
+    const service = serviceWithCompute(workspace, [path.dirname(folder)]);
     service.subscribe((e) => events.push(e));
     const waitFor = async (match: (e: HostEvent) => boolean) => {
       for (let waited = 0; !events.some(match); waited += 20) {
