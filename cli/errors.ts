@@ -1,5 +1,6 @@
 // The CLI's error kinds and the exit codes they map to (documented in the README).
 import fs from 'node:fs';
+import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { SkippedFile } from '../core/dataset/types';
 
@@ -73,6 +74,17 @@ export function choiceOption<T extends string>(name: string, choices: readonly T
       throw badArgument(`${name} '${value}' is not known; use one of ${choices.join(', ')}.`);
     }
     return value as T;
+  };
+}
+
+/** Collects a repeatable path inside a folder (e.g. a file to leave out of an import): relative, not climbing out. */
+export function relativePathsOption(name: string) {
+  return (value: string, previous: string[] | undefined): string[] => {
+    const parts = value.split(/[\\/]/);
+    if (value === '' || path.isAbsolute(value) || parts.includes('..')) {
+      throw badArgument(`${name} '${value}' is not allowed; use a path inside the folder, relative to it, e.g. cats/001.jpg.`);
+    }
+    return [...(previous ?? []), parts.join('/')];
   };
 }
 

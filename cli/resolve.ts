@@ -14,7 +14,7 @@ import { progressLine } from './progress';
 export async function importWithProgress(
   context: Context,
   folder: string,
-  options: { testFraction?: number; seed?: number; name?: string } = {},
+  options: { testFraction?: number; seed?: number; name?: string; exclude?: string[] } = {},
 ): Promise<Dataset> {
   const progress = progressLine('import', context.json, 'files');
   const dataset = await importDataset(path.resolve(folder), context.workspace.datasets, {

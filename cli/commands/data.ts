@@ -1,17 +1,22 @@
 // `alexnet import`, `alexnet datasets`, `alexnet runs` and `alexnet metrics`: data in, history out.
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { currentReport, datasetWarnings } from '../../core/dataset/import-report';
 import type { ImportReport } from '../../core/dataset/types';
+import { deleteDataset, deletionRefusal, renameDatasetRecord } from '../../core/workbench/dataset-records';
 import type { Context, WithContext } from '../context';
 import { MIN_CLASSES } from '../../core/model/config';
-import { CliError, EXIT, importRefusal, integerOption, notFound, numberOption, choiceOption, textOption } from '../errors';
+import { CliError, EXIT, importRefusal, integerOption, notFound, numberOption, choiceOption, relativePathsOption, textOption } from '../errors';
 import { importWithProgress, resolveRun } from '../resolve';
 import { counted } from '../../core/words';
 
 const count = counted;
 
-/** The import report in words: counts per class, skipped files and why, conversions, duplicates, leakage. */
-export function describeReport(report: ImportReport): string[] {
+const DUPLICATE_WORDS = { files: 'identical files', pixels: 'identical pixels', near: 'near-identical pictures' } as const;
+
+/** The import report in words: counts per class, skipped files and why, conversions, duplicates, leakage, warnings. */
+export function describeReport(stored: ImportReport): string[] {
+  const report = currentReport(stored);
   const lines: string[] = [];
   lines.push(`split: ${report.split.kind === 'folders' ? 'from train/ and test/ folders' : `seeded stratified, ${report.split.testFraction} held out, seed ${report.split.seed}`}`);
   const width = Math.max(5, ...report.counts.map((c) => c.label.length));
@@ -27,8 +32,13 @@ export function describeReport(report: ImportReport): string[] {
     for (const c of report.conversions.slice(0, 20)) lines.push(`  ${c.path}: ${c.detail}`);
     if (report.conversions.length > 20) lines.push(`  ... and ${report.conversions.length - 20} more (see --json)`);
   }
-  for (const group of report.duplicates) lines.push(`identical files: ${group.join(', ')}`);
-  for (const [train, test] of report.leakage) lines.push(`the same image is in train and test: ${train} and ${test}`);
+  if (report.excluded.length > 0) lines.push(`left out at your request: ${count(report.excluded.length, 'file')} (${report.excluded.slice(0, 5).join(', ')}${report.excluded.length > 5 ? ', ...' : ''})`);
+  for (const group of report.duplicates) {
+    const classes = new Set(group.images.map((i) => i.className));
+    lines.push(`${DUPLICATE_WORDS[group.kind]}${classes.size > 1 ? ` in ${classes.size} classes (label conflict)` : ''}: ${group.images.map((i) => i.path).join(', ')}`);
+  }
+  for (const [train, test] of report.leakage) lines.push(`the same picture is in train and test: ${train} and ${test}`);
+  for (const warning of datasetWarnings(report)) lines.push(`warning: ${warning}`);
   return lines;
 }
 
@@ -40,8 +50,11 @@ export function registerDataCommands(program: Command, withContext: WithContext)
     .option('--test-fraction <f>', 'fraction of each class held out when there are no train/test folders', numberOption('Test fraction', 0, 0.9, true), 0.2)
     .option('--seed <n>', 'seed of the split', integerOption('Seed', 0, 2 ** 31 - 1), 0)
     .option('--name <name>', 'a name for the dataset', textOption('Name', 200))
+    .option('--leave-out <files...>', "files to leave out, relative to the folder (e.g. a label conflict's images); replaces an earlier import's list ('--leave-out none' clears it)", relativePathsOption('File to leave out'))
     .action(
-      withContext(async (context: Context, folder: string, options: { testFraction: number; seed: number; name?: string }) => {
+      withContext(async (context: Context, folder: string, given: { testFraction: number; seed: number; name?: string; leaveOut?: string[] }) => {
+        const { leaveOut, ...options } = given;
+        const exclude = leaveOut === undefined ? undefined : leaveOut.length === 1 && leaveOut[0] === 'none' ? [] : leaveOut;
         if (!fs.existsSync(folder)) throw notFound(`Folder '${folder}' does not exist.`);
         if (!fs.statSync(folder).isDirectory()) throw notFound(`'${folder}' is a file; expected a folder of class folders.`);
         try {
@@ -49,7 +62,7 @@ export function registerDataCommands(program: Command, withContext: WithContext)
         } catch (error) {
           throw notFound(`Folder '${folder}' cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
         }
-        const dataset = await importWithProgress(context, folder, options).catch((error: unknown) => {
+        const dataset = await importWithProgress(context, folder, exclude === undefined ? options : { ...options, exclude }).catch((error: unknown) => {
           throw importRefusal(error);
         });
         const m = dataset.manifest;
@@ -66,15 +79,47 @@ export function registerDataCommands(program: Command, withContext: WithContext)
       }),
     );
 
-  program
-    .command('datasets')
+  const datasets = program.command('datasets').description('the imported datasets: list, rename or delete one');
+  datasets
+    .command('list', { isDefault: true })
     .description('list imported datasets')
     .action(
       withContext(async (context: Context) => {
         const rows = context.log.listDatasets();
         if (context.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
         else if (rows.length === 0) context.say("no datasets yet: 'alexnet import <folder>'");
-        else for (const d of rows) context.say(`${d.id}  ${d.labels.length} classes  ${d.source}`);
+        else for (const d of rows) context.say(`${d.id}  ${count(d.labels.length, 'class', 'classes')}  ${d.name}  ${d.source}`);
+        return 0;
+      }),
+    );
+  const datasetRow = (context: Context, id: string) => {
+    const row = context.log.getDataset(id);
+    if (!row) throw notFound(`There is no dataset '${id}'; 'alexnet datasets' lists them.`);
+    return row;
+  };
+  datasets
+    .command('rename')
+    .description('give a dataset a new name')
+    .argument('<dataset>', 'dataset id')
+    .argument('<name>', 'the new name', textOption('Name', 200))
+    .action(
+      withContext(async (context: Context, id: string, name: string) => {
+        const row = renameDatasetRecord(context.log, datasetRow(context, id), name);
+        context.say(`dataset ${row.id} is now '${row.name}'`);
+        return 0;
+      }),
+    );
+  datasets
+    .command('delete')
+    .description('delete the imported copy of a dataset (the source folder is not touched); refused while runs use it')
+    .argument('<dataset>', 'dataset id')
+    .action(
+      withContext(async (context: Context, id: string) => {
+        const row = datasetRow(context, id);
+        const refusal = deletionRefusal(context.log, row);
+        if (refusal) throw new CliError(refusal, EXIT.usage);
+        deleteDataset(context.log, row);
+        context.say(`deleted dataset ${row.id} ('${row.name}'); its source folder ${row.source} is untouched`);
         return 0;
       }),
     );

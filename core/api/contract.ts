@@ -65,14 +65,44 @@ export interface ImportReportInfo {
   skipped: SkippedFileInfo[];
   conversions: { path: string; detail: string }[];
   emptyClasses: string[];
-  duplicates: string[][];
+  /** Groups of the same picture: identical files, identical pixels, or near-identical pictures. */
+  duplicates: DuplicateGroupInfo[];
+  /** The duplicate groups whose images are in more than one class. */
+  labelConflicts: DuplicateGroupInfo[];
   leakage: [string, string][];
+  /** Images under 128 px on the shorter side (enlarged more than twice). */
+  smallImages: { path: string; width: number; height: number }[];
+  /** Files the user left out of the dataset (imported again without them). */
+  excluded: string[];
+  /** What to know before training on it, in sentences (label conflicts, classes without test images, ...). */
+  warnings: string[];
   seconds: number;
   /**
    * How many of each there are: the lists above hold at most REPORT_LIST_LIMIT entries each (a folder of copies can
    * make hundreds of thousands of leakage pairs), the page shows these totals.
    */
-  totals: { skipped: number; conversions: number; duplicates: number; leakage: number };
+  totals: { skipped: number; conversions: number; duplicates: number; labelConflicts: number; leakage: number; smallImages: number; excluded: number };
+}
+
+/** 'files': the same bytes; 'pixels': the same pixels in another encoding; 'near': near-identical pictures. */
+export type DuplicateKind = 'files' | 'pixels' | 'near';
+
+export interface DuplicateGroupInfo {
+  kind: DuplicateKind;
+  /** Sorted by path; `image` addresses its thumbnail (null for a path no longer in the dataset). */
+  images: { path: string; className: string; image: ImageRef | null }[];
+}
+
+/** One dataset image opened on its own: the source file at up to 1024 px, with its facts. */
+export interface DatasetImage extends ImageItem {
+  className: string;
+  /** Of the source file after EXIF orientation. */
+  width: number;
+  height: number;
+  /** A JPEG data URL: the source file scaled to at most 1024 px, or the cached 256x256 when the file is gone. */
+  url: string;
+  /** False when the source file has been moved or changed since the import: `url` is then the cached copy. */
+  fromSource: boolean;
 }
 
 /** The most entries of each import-report list that the host sends to the page. */
@@ -395,6 +425,8 @@ export interface LookupResult {
   featureWidth: number;
   /** Nearest training images by raw pixels, for contrast. */
   byPixels: NeighbourInfo[];
+  /** The class a dataset image is filed under (null for a file from outside the dataset). */
+  trueLabel: { label: string; labelIndex: number } | null;
 }
 
 export interface ConfusionView {
@@ -423,7 +455,13 @@ export interface Requests {
   'datasets:list': { request: undefined; response: DatasetSummary[] };
   'datasets:get': { request: { datasetId: string }; response: DatasetDetail };
   /** Starts importing a folder; progress and the end come as 'import:progress' and 'import:finished' events. */
-  'datasets:import': { request: { folder: string; testFraction?: number; seed?: number; name?: string }; response: { jobId: string } };
+  /** `exclude`: files to leave out (paths relative to the folder), replacing an earlier import's list. */
+  'datasets:import': { request: { folder: string; testFraction?: number; seed?: number; name?: string; exclude?: string[] }; response: { jobId: string } };
+  'datasets:rename': { request: { datasetId: string; name: string }; response: DatasetSummary };
+  /** Deletes the imported copy (the source folder is never touched); refused while any run uses the dataset. */
+  'datasets:delete': { request: { datasetId: string }; response: { deleted: string } };
+  /** One image, larger: the source file at up to 1024 px. */
+  'datasets:image': { request: { datasetId: string; image: ImageRef }; response: DatasetImage };
   /** A page of a dataset's images, of one class or all, in manifest order. */
   'datasets:images': {
     request: { datasetId: string; label: number | null; split: Split | 'all'; offset: number; limit: number };

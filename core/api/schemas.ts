@@ -57,7 +57,11 @@ export const REQUEST_SCHEMAS = {
     testFraction: z.number().gt(0).lt(1).optional(),
     seed: integer(0, 2 ** 31 - 1).optional(),
     name: name.optional(),
+    exclude: z.array(z.string().min(1).max(4096)).max(100_000).optional(),
   }),
+  'datasets:rename': z.strictObject({ datasetId: id, name }),
+  'datasets:delete': z.strictObject({ datasetId: id }),
+  'datasets:image': z.strictObject({ datasetId: id, image: imageRef }),
   'datasets:images': z.strictObject({
     datasetId: id,
     label: integer(0, 1e6).nullable(),

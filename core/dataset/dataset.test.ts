@@ -10,13 +10,18 @@ import { CACHE_RECORD_BYTES, type DatasetManifest } from './types';
 
 const temp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
-/** A class folder of solid images whose first byte (red) tells them apart: value 10 * (i + 1). */
+/**
+ * A class folder of solid images whose first byte (red) tells them apart: value 10 * (i + 1); green is 60 times the
+ * class's index, so that no two classes hold the same picture (that would be a label conflict, kept out of test).
+ */
 async function makeSource(classes: string[], perClass: number): Promise<string> {
   const source = temp('source-');
-  for (const c of classes) {
+  for (const [ci, c] of classes.entries()) {
     fs.mkdirSync(path.join(source, c));
     for (let i = 0; i < perClass; i++) {
-      await sharp(Buffer.alloc(16 * 16 * 3, 10 * (i + 1)), { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(path.join(source, c, `${i}.png`));
+      const pixels = Buffer.alloc(16 * 16 * 3);
+      for (let p = 0; p < 16 * 16; p++) pixels.set([10 * (i + 1), 60 * ci, 10 * (i + 1)], p * 3);
+      await sharp(pixels, { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(path.join(source, c, `${i}.png`));
     }
   }
   return source;

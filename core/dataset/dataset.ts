@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { CACHE_FILE, MANIFEST_FILE, MEAN_IMAGE_FILE, RecordReader, recordsIn } from './cache';
+import { CACHE_FILE, MANIFEST_FILE, MEAN_IMAGE_FILE, RecordReader, recordsIn, writeFileAtomically } from './cache';
 import { DamagedRecordError } from './damaged-record';
 import { CACHE_RECORD_BYTES, type DatasetManifest, type ImageEntry, type Split } from './types';
 
@@ -136,4 +136,12 @@ export function listDatasets(datasetsRoot: string, onDamaged?: (dir: string, err
     }
   }
   return out;
+}
+
+/** Gives an imported dataset a new name (shown in lists; kept by later imports of the same folder). */
+export function renameDataset(dir: string, name: string): void {
+  const dataset = openDataset(dir);
+  const manifest = { ...dataset.manifest, name };
+  dataset.close();
+  writeFileAtomically(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest));
 }

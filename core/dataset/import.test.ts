@@ -10,7 +10,8 @@ import { Rng } from '../random/rng';
 import type { Dataset } from './dataset';
 import { decodeForModel } from './decode';
 import { datasetId, importDataset } from './import';
-import { blockColour, cropPattern, GREY_LEVEL, makeTestCorpus, ROTATED_STORED, SOLID_RED, type ExpectedOutcome } from './test-corpus';
+import { datasetWarnings } from './import-report';
+import { blockColour, cropPattern, GREY_LEVEL, LONG_NAME, makeTestCorpus, ROTATED_STORED, SOLID_RED, type ExpectedOutcome } from './test-corpus';
 import { CACHE_IMAGE_SIZE, CACHE_RECORD_BYTES, type ImportProgress } from './types';
 
 const temp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -39,8 +40,6 @@ async function solidPng(file: string, rgb: number[], size = 20): Promise<void> {
   await sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toFile(file);
 }
 
-/** Test images per class under the formula of the issue: round(n * fraction), at least one training image. */
-const expectedTests = (n: number, fraction: number) => (n <= 1 ? 0 : Math.min(Math.round(n * fraction), n - 1));
 
 describe('import of a generated folder of class folders', () => {
   let source: string;
@@ -74,9 +73,19 @@ describe('import of a generated folder of class folders', () => {
     expect(dataset.labels).toEqual(['café', 'cats', 'dogs']);
     expect(report.emptyClasses).toEqual(['empty']);
     for (const e of dataset.manifest.images) expect(dataset.labels[e.label], e.path).toBe(kept.find((k) => k.path === e.path)!.className);
+    // The corpus's same pictures, whatever their encoding: the solid red in fourteen files (identical bytes, the same
+    // pixels through PNG, palette, 16-bit, alpha, BMP, TIFF, GIF, and near-identical through lossy JPEG, WebP and
+    // AVIF), the solid blue as JPEG and PNG, the grey as an 8-bit and a 16-bit PNG and a JPEG (the same pixels), the
+    // green as JPEG at two qualities. The cmyk red is not near the others (CMYK to sRGB shifts it by more than 3).
+    const group = (kind: string, paths: string[]) => ({ kind, images: paths.map((p) => ({ path: p, className: p.split('/')[0] })) });
     expect(report.duplicates).toEqual([
-      ['cats/red.jpg', 'dogs/copy-of-red.jpg'],
-      ['cats/red.png', 'dogs/link-to-red.png'],
+      group('near', ['café/naïve 猫.jpg', 'dogs/png-named.jpg']),
+      group('near', [
+        'cats/UPPER.JPG', 'cats/nested/deeper/inside.webp', 'cats/opaque-alpha.png', 'cats/palette.png', 'cats/photo.avif', 'cats/red.jpg', 'cats/red.png',
+        'cats/sixteen.png', 'dogs/anim.gif', 'dogs/copy-of-red.jpg', 'dogs/link-to-red.png', 'dogs/palette.BMP', 'dogs/scan.tiff', 'dogs/windows.bmp',
+      ]),
+      group('pixels', ['cats/grey.jpg', 'cats/grey.png', 'cats/grey16.png']),
+      group('pixels', ['cats/jpeg-named.png', `dogs/${LONG_NAME}`]),
     ]);
     expect(report.leakage).toEqual([]);
     expect(fs.statSync(path.join(dataset.dir, 'images.u8')).size).toBe(kept.length * CACHE_RECORD_BYTES);
@@ -93,19 +102,24 @@ describe('import of a generated folder of class folders', () => {
     expect(report.conversions.length).toBe(expected.reduce((n, e) => n + (e.conversions?.length ?? 0), 0));
   });
 
-  it('splits each class with round(n x 0.25) test images and at least one training image', () => {
+  it('splits each class towards round(n x 0.25), each group of the same picture whole, label conflicts to train', () => {
     const report = dataset.manifest.report;
     expect(report.split).toEqual({ kind: 'seeded', testFraction: 0.25, seed: 3 });
-    const kept = expected.filter((e) => e.outcome === 'kept');
-    const want = dataset.labels.map((label) => {
-      const n = kept.filter((e) => e.className === label).length;
-      return { label, train: n - expectedTests(n, 0.25), test: expectedTests(n, 0.25) };
-    });
-    expect(report.counts).toEqual(want);
-    expect(want[0]).toEqual({ label: 'café', train: 1, test: 0 }); // a class of one image trains only
-    for (const [split, n] of [['train', want.reduce((s, c) => s + c.train, 0)], ['test', want.reduce((s, c) => s + c.test, 0)]] as const) {
-      expect(dataset.entries(split)).toHaveLength(n);
+    const splitOf = new Map(dataset.manifest.images.map((e) => [e.path, e.split]));
+    for (const g of report.duplicates) {
+      const splits = new Set(g.images.map((i) => splitOf.get(i.path)));
+      expect(splits.size, g.images[0]!.path).toBe(1);
+      if (new Set(g.images.map((i) => i.className)).size > 1) expect([...splits], g.images[0]!.path).toEqual(['train']);
     }
+    expect(report.leakage).toEqual([]);
+    // café's one image and every dog are in label conflicts: they train. cats: 9 of its 19 images are in conflicts;
+    // the other 10 come in 8 units (the 3 greys are one), and round(19 x 0.25) = 5 of them fit whole in test.
+    expect(report.counts).toEqual([
+      { label: 'café', train: 1, test: 0 },
+      { label: 'cats', train: 14, test: 5 },
+      { label: 'dogs', train: 8, test: 0 },
+    ]);
+    for (const [split, n] of [['train', 23], ['test', 5]] as const) expect(dataset.entries(split)).toHaveLength(n);
   });
 
   it('converts each kind of image to the right 8-bit sRGB pixels', () => {
@@ -261,14 +275,15 @@ describe('import of a folder with train/ and test/ folders', () => {
     );
     const skipped = expected.filter((e) => e.outcome === 'skipped').map((e) => ({ path: e.path, reason: e.reason }));
     expect(report.skipped.map((s) => ({ path: s.path, reason: s.reason }))).toEqual(skipped.sort((a, b) => byCodeUnit(a.path, b.path)));
-    expect(report.leakage).toEqual([
-      ['train/cats/red.png', 'test/cats/leak.png'],
-      ['train/dogs/link-to-red.png', 'test/cats/leak.png'],
-    ]);
-    expect(report.duplicates).toEqual([
-      ['test/cats/leak.png', 'train/cats/red.png', 'train/dogs/link-to-red.png'],
-      ['train/cats/red.jpg', 'train/dogs/copy-of-red.jpg'],
-    ]);
+    // The folders fix the split: every training copy of a picture that is also in test is a leak.
+    const groups = new Map(report.duplicates.map((g) => [g.images[0]!.path, g.images.map((i) => i.path)]));
+    expect([...groups.keys()]).toEqual(['test/café/gris.png', 'test/cats/leak.png', 'test/dogs/blue.png', 'train/cats/jpeg-named.png']);
+    expect(groups.get('test/café/gris.png')).toEqual(['test/café/gris.png', 'train/cats/grey.jpg', 'train/cats/grey.png', 'train/cats/grey16.png']);
+    expect(groups.get('test/cats/leak.png')).toHaveLength(15);
+    expect(groups.get('test/cats/leak.png')).toContain('train/dogs/link-to-red.png');
+    const expectedLeaks = [...groups.values()].flatMap((paths) => paths.filter((p) => p.startsWith('train/')).map((p) => [p, paths.find((q) => q.startsWith('test/'))]).filter(([, t]) => t !== undefined));
+    expect(report.leakage).toEqual(expectedLeaks);
+    expect(report.leakage).toHaveLength(3 + 14 + 2);
     expect(report.counts.map((c) => c.test)).toEqual([1, 1, 1]);
     dataset.close();
   });
@@ -293,7 +308,8 @@ describe('seeded split', () => {
   beforeAll(async () => {
     source = temp('seeded-');
     for (const [c, n] of [['x', 10], ['y', 7], ['z', 1]] as const) {
-      for (let i = 0; i < n; i++) await solidPng(path.join(source, c, `${i}.png`), [i * 20, c.charCodeAt(0), 9], 8);
+      // Green tells the classes apart (x 0, y 80, z 160), so that no picture is in two classes.
+      for (let i = 0; i < n; i++) await solidPng(path.join(source, c, `${i}.png`), [i * 20, (c.charCodeAt(0) - 120) * 80, 9], 8);
     }
   });
   const testSet = async (seed: number) => {
@@ -481,5 +497,90 @@ describe('import of real photographs', () => {
       expect(e.conversions.join('; '), e.path).toContain('greyscale');
     }
     dataset.close();
+  });
+});
+
+// Demo photos (shipped in resources/), copied into a seeded folder with planted duplicates.
+const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'demo-dataset');
+describe('duplicates, label conflicts and files left out', () => {
+  let source: string;
+  const photo = (className: string, i: number) => {
+    const dir = path.join(DEMO, 'train', className);
+    return path.join(dir, fs.readdirSync(dir).sort()[i]!);
+  };
+  beforeAll(async () => {
+    source = temp('planted-');
+    for (const c of ['Leopards', 'watch', 'airplanes']) {
+      fs.mkdirSync(path.join(source, c));
+      for (let i = 0; i < 6; i++) fs.copyFileSync(photo(c, i), path.join(source, c, `${i}.jpg`));
+    }
+    // A leopard re-saved at quality 60 and filed as a watch: a label conflict.
+    await sharp(photo('Leopards', 0)).jpeg({ quality: 60 }).toFile(path.join(source, 'watch', 'leopard-copy.jpg'));
+    // A watch as a 16-bit PNG of the same pixels: a duplicate within its class.
+    await sharp(photo('watch', 1)).toColourspace('rgb16').png().toFile(path.join(source, 'watch', '1-16-bit.png'));
+    // An airplane shrunk to 90 px wide: small, and near its original.
+    await sharp(photo('airplanes', 2)).resize({ width: 90 }).toFile(path.join(source, 'airplanes', 'tiny.png'));
+  });
+
+  it('flags the conflict and keeps each group in one split, conflicts in train; warns of small images', async () => {
+    const dataset = await importDataset(source, temp('datasets-'), { testFraction: 0.3, seed: 1 });
+    const { report, images } = dataset.manifest;
+    const splitOf = new Map(images.map((e) => [e.path, e.split]));
+    expect(report.duplicates.map((g) => [g.kind, g.images.map((i) => `${i.className}:${i.path}`)])).toEqual([
+      ['near', ['Leopards:Leopards/0.jpg', 'watch:watch/leopard-copy.jpg']],
+      ['near', ['airplanes:airplanes/2.jpg', 'airplanes:airplanes/tiny.png']],
+      ['pixels', ['watch:watch/1-16-bit.png', 'watch:watch/1.jpg']],
+    ]);
+    expect([splitOf.get('Leopards/0.jpg'), splitOf.get('watch/leopard-copy.jpg')]).toEqual(['train', 'train']);
+    expect(splitOf.get('airplanes/2.jpg')).toBe(splitOf.get('airplanes/tiny.png'));
+    expect(splitOf.get('watch/1.jpg')).toBe(splitOf.get('watch/1-16-bit.png'));
+    expect(report.leakage).toEqual([]);
+    // round(7 x 0.3) = 2 test images per class, whole groups only.
+    expect(report.counts.map((c) => [c.label, c.test])).toEqual([['Leopards', 2], ['airplanes', 2], ['watch', 2]]);
+    expect(report.smallImages).toEqual([{ path: 'airplanes/tiny.png', width: 90, height: expect.any(Number) }]);
+    const warnings = datasetWarnings(report);
+    expect(warnings[0]).toBe("1 picture is in more than one class (label conflicts), e.g. 'Leopards/0.jpg' (Leopards), 'watch/leopard-copy.jpg' (watch): leave them out or move each to its right class.");
+    expect(warnings[1]).toMatch(/^1 image is under 128 px on the shorter side \(e\.g\. 'airplanes\/tiny\.png', 90x\d+\)/);
+    dataset.close();
+  });
+
+  it('leaves out the files asked for, keeps leaving them out on a re-import, and takes them back when asked', async () => {
+    const root = temp('datasets-');
+    const conflict = ['Leopards/0.jpg', 'watch/leopard-copy.jpg'];
+    const first = await importDataset(source, root, { exclude: [...conflict, 'no/such-file.jpg'] });
+    expect(first.manifest.images.map((e) => e.path)).not.toContain('Leopards/0.jpg');
+    expect(first.manifest.images).toHaveLength(18 + 3 - 2);
+    expect(first.manifest.report.excluded).toEqual(conflict); // a path not in the folder drops off
+    expect(first.manifest.report.duplicates.some((g) => g.images.some((i) => conflict.includes(i.path)))).toBe(false);
+    first.close();
+    const again = await importDataset(source, root);
+    expect(again.manifest.report.excluded).toEqual(conflict);
+    expect([again.manifest.report.decoded, again.manifest.images.length]).toEqual([0, 19]);
+    again.close();
+    const back = await importDataset(source, root, { exclude: [] });
+    expect(back.manifest.report.excluded).toEqual([]);
+    expect(back.manifest.images).toHaveLength(21);
+    expect(back.manifest.report.decoded).toBe(2);
+    back.close();
+    await expect(importDataset(source, root, { exclude: ['/etc/passwd'] })).rejects.toThrow(/File to leave out "\/etc\/passwd" is not allowed; use a path relative/);
+  });
+
+  it("puts a new copy of an earlier image in that image's split on a re-import", async () => {
+    const root = temp('datasets-');
+    const first = await importDataset(source, root, { testFraction: 0.3, seed: 2 });
+    const tested = first.entries('test').map((e) => e.path);
+    first.close();
+    // A re-saved copy of every test image (6): drawn at random, about 30 % of them would land in test.
+    const copies = tested.map((p) => path.join(source, `${p.replace(/\.\w+$/, '')}-resaved.jpg`));
+    for (const [i, p] of tested.entries()) await sharp(path.join(source, p)).jpeg({ quality: 70 }).toFile(copies[i]!);
+    try {
+      const second = await importDataset(source, root);
+      const splitOf = new Map(second.manifest.images.map((e) => [e.path, e.split]));
+      expect(tested.map((p) => splitOf.get(`${p.replace(/\.\w+$/, '')}-resaved.jpg`))).toEqual(tested.map(() => 'test'));
+      expect(second.manifest.report.leakage).toEqual([]);
+      second.close();
+    } finally {
+      for (const copy of copies) fs.rmSync(copy);
+    }
   });
 });

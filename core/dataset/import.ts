@@ -6,20 +6,23 @@ import { crc32 } from 'node:zlib';
 import { datasetFiles, needsCompaction, RecordReader, RecordWriter, writeAndSync, writeCompactedCache } from './cache';
 import { openDataset, type Dataset } from './dataset';
 import { DecodeError, decodeImageBytes, readImageFile } from './decode';
+import { findDuplicates, isLabelConflict, pixelSignature, type PixelSignature } from './duplicates';
 import { faultPoint } from '../fault-points';
 import { systemFailure } from '../system-errors';
 import { IMAGE_EXTENSIONS, scanFolder, type Scan, type ScannedFile } from './scan';
-import { splitNewImages } from './split';
+import { splitNewUnits } from './split';
 import { StatisticsAccumulator, type TrainingStatistics } from './statistics';
 import {
   CACHE_RECORD_BYTES,
   type ColourStatistics,
   type DatasetManifest,
+  type DuplicateGroup,
   type ImageEntry,
   type ImportOptions,
   type ImportProgress,
   type ImportReport,
   type SkippedFile,
+  SMALL_IMAGE_SIDE,
   type Split,
 } from './types';
 
@@ -88,11 +91,15 @@ function checkOptions(options: ImportOptions): void {
     throw new Error(`Test fraction ${testFraction} is not allowed; use a number between 0 and 1 (exclusive), e.g. 0.2.`);
   }
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`Seed ${seed} is not allowed; use a whole number.`);
+  const bad = options.exclude?.find((p) => typeof p !== 'string' || p === '' || p.startsWith('/') || p.includes('\\'));
+  if (bad !== undefined) throw new Error(`File to leave out ${JSON.stringify(bad)} is not allowed; use a path relative to the dataset's folder with '/' separators, e.g. 'cats/001.jpg'.`);
 }
 
 interface Decoded {
   file: ScannedFile;
   entry: Omit<ImageEntry, 'label' | 'split'>;
+  /** Of the cached record, to find duplicates. */
+  signature: PixelSignature;
 }
 
 /**
@@ -166,10 +173,14 @@ interface ImportContext {
 
 /** Decodes, splits, measures and writes the dataset in `dir`; a failure leaves an earlier import there usable. */
 async function importInto(context: ImportContext): Promise<Dataset> {
-  const { dir, id, absolute, scan, options, progress, checkAborted, noImages, started } = context;
+  const { dir, id, absolute, options, progress, checkAborted, noImages, started } = context;
   const files = datasetFiles(dir);
   const previous = earlierImport(dir);
   const earlier = new Map((previous?.images ?? []).map((e) => [e.path, e]));
+  // Files the user left out: this import's list, else the earlier import's (paths no longer in the folder drop off).
+  const leaveOut = new Set(options.exclude ?? previous?.report.excluded ?? []);
+  const scan = { ...context.scan, files: context.scan.files.filter((f) => !leaveOut.has(f.path)) };
+  const excluded = context.scan.files.filter((f) => leaveOut.has(f.path)).map((f) => f.path);
 
   // Reuse what is unchanged; decode what is new or changed, appending to the cache (an older manifest stays valid).
   const writer = RecordWriter.open(files.cache, previous !== undefined);
@@ -182,10 +193,10 @@ async function importInto(context: ImportContext): Promise<Dataset> {
     for (const [i, file] of scan.files.entries()) {
       if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve)); // let a host serve requests meanwhile
       const old = earlier.get(file.path);
-      const intact = old !== undefined && old.record < writer.records && (old.recordCrc32 === undefined || crc32(reader.read(old.record, buffer)) === old.recordCrc32);
-      if (old && intact && old.size === file.size && old.mtimeMs === file.mtimeMs) {
+      const record = old !== undefined && old.record < writer.records && old.size === file.size && old.mtimeMs === file.mtimeMs ? reader.read(old.record, buffer) : undefined;
+      if (old && record && (old.recordCrc32 === undefined || crc32(record) === old.recordCrc32)) {
         const { label: _label, split: _split, ...entry } = old;
-        kept.push({ file, entry: { ...entry, conversions: old.conversions ?? [] } });
+        kept.push({ file, entry: { ...entry, conversions: old.conversions ?? [] }, signature: pixelSignature(record) });
       } else toDecode.push(file);
     }
   } finally {
@@ -210,7 +221,11 @@ async function importInto(context: ImportContext): Promise<Dataset> {
           const record = writer.append(image.pixels);
           faultPoint('import:record-written');
           const recordCrc32 = crc32(image.pixels);
-          kept.push({ file, entry: { path: file.path, record, recordCrc32, sha256, size: file.size, mtimeMs: file.mtimeMs, width: image.width, height: image.height, conversions: image.conversions } });
+          kept.push({
+            file,
+            entry: { path: file.path, record, recordCrc32, sha256, size: file.size, mtimeMs: file.mtimeMs, width: image.width, height: image.height, conversions: image.conversions },
+            signature: pixelSignature(image.pixels),
+          });
           decoded++;
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error;
@@ -249,6 +264,7 @@ async function importInto(context: ImportContext): Promise<Dataset> {
   const testFraction = earlierSplit?.testFraction ?? options.testFraction ?? 0.2;
   const seed = earlierSplit?.seed ?? options.seed ?? 0;
   kept.sort((a, b) => byCodeUnit(a.file.path, b.file.path));
+  const duplicates = findDuplicates(kept.map((k) => ({ path: k.file.path, className: k.file.className, sha256: k.entry.sha256, signature: k.signature })));
   const images: ImageEntry[] = [];
   const fresh = new Map<string, Decoded[]>();
   const earlierSplits = new Map<string, { train: number; test: number }>();
@@ -267,11 +283,7 @@ async function importInto(context: ImportContext): Promise<Dataset> {
       else fresh.set(k.file.className, [k]);
     }
   }
-  for (const [className, items] of fresh) {
-    const before = earlierSplits.get(className) ?? { train: 0, test: 0 };
-    const test = splitNewImages(items.length, before.train, before.test, testFraction, seed, className);
-    items.forEach((k, i) => images.push({ ...k.entry, label: labelOf.get(className)!, split: test.has(i) ? 'test' : 'train' }));
-  }
+  splitFresh(fresh, images, duplicates, earlierSplits, { testFraction, seed }, (className) => labelOf.get(className)!);
   images.sort((a, b) => byCodeUnit(a.path, b.path));
 
   // The training split's mean image (section 2) and colour statistics (section 4.1), unless the training images are
@@ -295,6 +307,8 @@ async function importInto(context: ImportContext): Promise<Dataset> {
     reused,
     skipped,
     emptyClasses,
+    duplicates,
+    excluded,
     seconds: 0,
   });
 
@@ -362,24 +376,63 @@ async function measureTraining(cacheFile: string, train: ImageEntry[], progress:
   return accumulator.result();
 }
 
-/** The import report: counts, conversions, duplicates (equal SHA-256) and train/test leakage. */
+/**
+ * The seeded split of the images new to a class (`fresh`, by class, in path order), pushed onto `images` (which holds
+ * the images whose split is fixed already). A group of duplicates goes to one split: to the split of a member whose
+ * split is fixed, else to train when it spans classes (a label conflict is not a fair test), else it is drawn as one.
+ */
+function splitFresh(
+  fresh: Map<string, Decoded[]>,
+  images: ImageEntry[],
+  duplicates: DuplicateGroup[],
+  earlierSplits: Map<string, { train: number; test: number }>,
+  rule: { testFraction: number; seed: number },
+  labelOf: (className: string) => number,
+): void {
+  const groupOf = new Map<string, DuplicateGroup>();
+  for (const group of duplicates) for (const image of group.images) groupOf.set(image.path, group);
+  const fixed = new Map(images.map((e) => [e.path, e.split]));
+  const settled = (group: DuplicateGroup): Split | undefined => {
+    const member = group.images.find((image) => fixed.has(image.path));
+    return member ? fixed.get(member.path) : isLabelConflict(group) ? 'train' : undefined;
+  };
+  for (const [className, items] of fresh) {
+    const counts = { ...(earlierSplits.get(className) ?? { train: 0, test: 0 }) };
+    const units: Decoded[][] = [];
+    const unitOf = new Map<DuplicateGroup, Decoded[]>();
+    for (const k of items) {
+      const group = groupOf.get(k.file.path);
+      const split = group && settled(group);
+      if (split) {
+        images.push({ ...k.entry, label: labelOf(className), split });
+        counts[split]++;
+      } else if (group && unitOf.has(group)) unitOf.get(group)!.push(k);
+      else {
+        const unit = [k];
+        units.push(unit);
+        if (group) unitOf.set(group, unit);
+      }
+    }
+    const test = splitNewUnits(units.map((u) => u.length), counts.train, counts.test, rule.testFraction, rule.seed, className);
+    units.forEach((unit, u) => {
+      for (const k of unit) images.push({ ...k.entry, label: labelOf(className), split: test.has(u) ? 'test' : 'train' });
+    });
+  }
+}
+
+/** The import report: counts, conversions, duplicates, train/test leakage and small images. */
 function makeReport(
   source: string,
   split: ImportReport['split'],
   images: ImageEntry[],
   labels: string[],
-  rest: Pick<ImportReport, 'decoded' | 'reused' | 'skipped' | 'emptyClasses' | 'seconds'>,
+  rest: Pick<ImportReport, 'decoded' | 'reused' | 'skipped' | 'emptyClasses' | 'duplicates' | 'excluded' | 'seconds'>,
 ): ImportReport {
-  const byHash = new Map<string, ImageEntry[]>();
-  for (const e of images) {
-    const group = byHash.get(e.sha256);
-    if (group) group.push(e);
-    else byHash.set(e.sha256, [e]);
-  }
-  const groups = [...byHash.values()].filter((g) => g.length > 1);
+  const splitOf = new Map(images.map((e) => [e.path, e.split]));
   const leakage: [string, string][] = [];
-  for (const g of groups) {
-    for (const a of g.filter((e) => e.split === 'train')) for (const b of g.filter((e) => e.split === 'test')) leakage.push([a.path, b.path]);
+  for (const g of rest.duplicates) {
+    const paths = g.images.map((image) => image.path);
+    for (const a of paths.filter((p) => splitOf.get(p) === 'train')) for (const b of paths.filter((p) => splitOf.get(p) === 'test')) leakage.push([a, b]);
   }
   const counts = labels.map((label) => ({ label, train: 0, test: 0 }));
   for (const e of images) counts[e.label]![e.split satisfies Split]++;
@@ -392,8 +445,10 @@ function makeReport(
     skipped: [...rest.skipped].sort((a, b) => byCodeUnit(a.path, b.path)),
     conversions: images.flatMap((e) => e.conversions.map((detail) => ({ path: e.path, detail }))),
     emptyClasses: rest.emptyClasses,
-    duplicates: groups.map((g) => g.map((e) => e.path)).sort((a, b) => byCodeUnit(a[0]!, b[0]!)),
+    duplicates: rest.duplicates,
     leakage,
+    smallImages: images.filter((e) => Math.min(e.width, e.height) < SMALL_IMAGE_SIDE).map((e) => ({ path: e.path, width: e.width, height: e.height })),
+    excluded: rest.excluded,
     counts,
     seconds: rest.seconds,
   };

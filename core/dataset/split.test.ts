@@ -1,6 +1,7 @@
 // Checks the seeded, stratified split: its sizes against the issue's formula, its reproducibility and its re-import rule.
 import { describe, expect, it } from 'vitest';
-import { splitNewImages, stratifiedTestIndices, testCount } from './split';
+import { Rng } from '../random/rng';
+import { splitNewImages, splitNewUnits, stratifiedTestIndices, testCount } from './split';
 
 describe('testCount', () => {
   it('is round(n x fraction), leaving at least one training image', () => {
@@ -47,5 +48,32 @@ describe('splitNewImages', () => {
     expect(splitNewImages(2, 0, 1, 0.9, 1, 'k').size).toBe(1);
     // One new image in a class of one training image: round(2 x 0.5) = 1 test image.
     expect(splitNewImages(1, 1, 0, 0.5, 1, 'k').size).toBe(1);
+  });
+});
+
+describe('splitNewUnits', () => {
+  it('puts whole units in test, as many images as fit in round(total x fraction), and leaves no unit out that would fit', () => {
+    const rng = new Rng(7, 'units');
+    for (let trial = 0; trial < 200; trial++) {
+      const sizes = Array.from({ length: 1 + rng.integer(12) }, () => 1 + (rng.uniform() < 0.3 ? rng.integer(5) : 0));
+      const [earlierTrain, earlierTest] = [rng.integer(4), rng.integer(3)];
+      const fraction = 0.1 + rng.uniform() * 0.8;
+      const test = splitNewUnits(sizes, earlierTrain, earlierTest, fraction, trial, 'k');
+      const fresh = sizes.reduce((s, n) => s + n, 0);
+      const room = Math.max(0, Math.min(testCount(fresh + earlierTrain + earlierTest, fraction) - earlierTest, fresh - (earlierTrain === 0 ? 1 : 0)));
+      const taken = [...test].reduce((s, u) => s + sizes[u]!, 0);
+      expect(taken, `trial ${trial}`).toBeLessThanOrEqual(room);
+      // Greedy in the seeded order: every unit left in train is larger than the room it would have found.
+      for (const u of sizes.keys()) if (!test.has(u)) expect(sizes[u]! > room - taken || taken === room, `trial ${trial} unit ${u}`).toBe(true);
+      if (earlierTrain === 0) expect(taken).toBeLessThan(fresh);
+    }
+  });
+
+  it('with units of one image each is splitNewImages, and a unit too big for the room trains', () => {
+    expect([...splitNewUnits([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 0, 0, 0.3, 4, 'k')]).toEqual([...splitNewImages(10, 0, 0, 0.3, 4, 'k')]);
+    // 10 images at 0.2 want 2 in test: the unit of 5 never fits, two of the single images go.
+    const test = splitNewUnits([5, 1, 1, 1, 1, 1], 0, 0, 0.2, 4, 'k');
+    expect(test.has(0)).toBe(false);
+    expect(test.size).toBe(2);
   });
 });

@@ -26,9 +26,28 @@ export function stratifiedTestIndices(count: number, fraction: number, seed: num
  * With no earlier images this is exactly stratifiedTestIndices.
  */
 export function splitNewImages(fresh: number, earlierTrain: number, earlierTest: number, fraction: number, seed: number, className: string): Set<number> {
+  return splitNewUnits(new Array<number>(fresh).fill(1), earlierTrain, earlierTest, fraction, seed, className);
+}
+
+/**
+ * The same for new images that come in units that must stay together (a group of duplicates goes to one split, so
+ * that no picture is both trained on and tested): `sizes[u]` images in unit u. Units are visited in a seeded order
+ * and each goes to test while it fits in what the class still needs, so the class comes as close to
+ * testCount(total, fraction) as whole units allow, and keeps at least one training image. With units of one image
+ * this is splitNewImages. Returns the test units' indices.
+ */
+export function splitNewUnits(sizes: number[], earlierTrain: number, earlierTest: number, fraction: number, seed: number, className: string): Set<number> {
   checkFraction(fraction);
+  const fresh = sizes.reduce((sum, size) => sum + size, 0);
   const wanted = testCount(fresh + earlierTrain + earlierTest, fraction) - earlierTest;
-  const tests = Math.max(0, Math.min(wanted, fresh - (earlierTrain === 0 ? 1 : 0)));
-  const order = new Rng(seed, 'split', className).permutation(fresh);
-  return new Set(order.slice(0, tests));
+  let room = Math.max(0, Math.min(wanted, fresh - (earlierTrain === 0 ? 1 : 0)));
+  const test = new Set<number>();
+  for (const unit of new Rng(seed, 'split', className).permutation(sizes.length)) {
+    if (room === 0) break;
+    if (sizes[unit]! <= room) {
+      test.add(unit);
+      room -= sizes[unit]!;
+    }
+  }
+  return test;
 }

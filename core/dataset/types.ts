@@ -37,6 +37,23 @@ export type SkipReason =
   | 'unreadable' // permissions or I/O error
   | 'outside-class-folder'; // a file directly in the dataset root (or split root), not in a class folder
 
+/** Below this shorter side (in pixels) an image is flagged as small: the cache enlarges it more than twice. */
+export const SMALL_IMAGE_SIDE = 128;
+
+/**
+ * How the images of a duplicate group are the same: 'files' (every file has the same bytes), 'pixels' (the same
+ * 256x256 pixels after decoding, e.g. a 16-bit PNG of a JPEG's pixels), 'near' (near-identical pictures: a re-saved
+ * JPEG, a resized copy; core/dataset/duplicates.ts says how near).
+ */
+export type DuplicateKind = 'files' | 'pixels' | 'near';
+
+/** Images that are the same picture. A group whose images are in more than one class is a label conflict. */
+export interface DuplicateGroup {
+  kind: DuplicateKind;
+  /** Members sorted by path, with their class. */
+  images: { path: string; className: string }[];
+}
+
 export interface SkippedFile {
   path: string;
   reason: SkipReason;
@@ -63,10 +80,14 @@ export interface ImportReport {
   conversions: Conversion[];
   /** Class folders with no usable image, left out of the label list. */
   emptyClasses: string[];
-  /** Groups of paths with identical bytes (all groups of size >= 2). */
-  duplicates: string[][];
-  /** Pairs of identical images of which one is in train and one in test: [trainPath, testPath]. */
+  /** Groups of duplicate images (identical files, identical pixels or near-identical pictures), by first path. */
+  duplicates: DuplicateGroup[];
+  /** Pairs of duplicates of which one is in train and one in test: [trainPath, testPath]. */
   leakage: [string, string][];
+  /** Images whose shorter side is below SMALL_IMAGE_SIDE: enlarged more than twice to reach 256, they train blurred. */
+  smallImages: { path: string; width: number; height: number }[];
+  /** Files left out of the dataset at the user's request (ImportOptions.exclude), by path. */
+  excluded: string[];
   /** Images per class and split, in label order. */
   counts: { label: string; train: number; test: number }[];
   seconds: number;
@@ -122,6 +143,11 @@ export interface ImportOptions {
   seed?: number;
   /** Name shown in lists; default the folder's name. */
   name?: string;
+  /**
+   * Files to leave out (paths relative to the source, '/'-separated), e.g. the images of a label conflict. Replaces
+   * the list of an earlier import; without it the earlier import's list stays in force.
+   */
+  exclude?: string[];
   onProgress?: (progress: ImportProgress) => void;
   /** Checked between files; when it returns true the import stops and throws an AbortError. */
   signal?: AbortSignal;

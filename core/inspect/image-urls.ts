@@ -13,6 +13,27 @@ export async function jpegDataUrl(pixels: Uint8Array, size: number = CACHE_IMAGE
   return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }
 
+/** Largest side of an image opened on its own (the source file, not the cache). */
+export const PREVIEW_SIZE = 1024;
+
+/**
+ * A source image file as a JPEG data URL, upright (EXIF orientation) and scaled down to fit PREVIEW_SIZE; undefined
+ * for a format the decoder cannot show directly (BMP, which the import decodes itself).
+ */
+export async function previewDataUrl(bytes: Uint8Array): Promise<string | undefined> {
+  try {
+    const jpeg = await sharp(bytes, { failOn: 'truncated' })
+      .rotate()
+      .resize(PREVIEW_SIZE, PREVIEW_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What stands for an image damaged in the cache: a grey square, crossed out. */
 export const DAMAGED_THUMBNAIL =
   'data:image/svg+xml,' +

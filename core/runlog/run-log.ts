@@ -230,6 +230,7 @@ function prepareStatements(db: Database) {
          labels_json = @labels, counts_json = @counts, report_json = @report`,
     ),
     getDataset: db.prepare('SELECT * FROM datasets WHERE id = ?'),
+    deleteDataset: db.prepare('DELETE FROM datasets WHERE id = ?'),
     listDatasets: db.prepare('SELECT * FROM datasets ORDER BY created_at, id'),
     insertRun: db.prepare(
       `INSERT INTO runs (id, dataset_id, name, preset, config_json, recipe, seed, backend, device, code_version, status, created_at, updated_at, epochs_planned)
@@ -326,6 +327,11 @@ export class RunLog {
   getDataset(id: string): DatasetRow | undefined {
     const r = this.statements.getDataset.get(id) as Row | undefined;
     return r ? toDataset(r) : undefined;
+  }
+
+  /** Removes a dataset's row; the foreign key refuses it while runs use the dataset. */
+  deleteDataset(id: string): void {
+    if (this.statements.deleteDataset.run(id).changes === 0) throw new Error(`Dataset '${id}' is not in the run log.`);
   }
 
   listDatasets(): DatasetRow[] {

@@ -1,17 +1,36 @@
 // The dataset channels: list, detail with the import report, import jobs with progress, pages of images, thumbnails.
-import { randomUUID } from 'node:crypto';
-import { ApiError, REPORT_LIST_LIMIT, serializeError, type DatasetDetail, type DatasetSummary, type ImageItem, type ImportReportInfo, type SkippedFileInfo } from '../api/contract';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ApiError,
+  REPORT_LIST_LIMIT,
+  serializeError,
+  type DatasetDetail,
+  type DatasetSummary,
+  type DuplicateGroupInfo,
+  type ImageItem,
+  type ImageRef,
+  type ImportReportInfo,
+  type SkippedFileInfo,
+} from '../api/contract';
+import type { Dataset } from '../dataset/dataset';
 import { DamagedRecordError } from '../dataset/damaged-record';
 import { importDataset } from '../dataset/import';
+import { currentReport, datasetWarnings, labelConflicts } from '../dataset/import-report';
 import { systemFailure } from '../system-errors';
+import { deleteDataset, deletionRefusal, renameDatasetRecord } from '../workbench/dataset-records';
 import { recordDataset } from '../workbench/record-dataset';
-import type { ImportReport } from '../dataset/types';
+import type { DuplicateGroup, ImportReport } from '../dataset/types';
 import type { DatasetRow } from '../runlog/run-log';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';
-import { DAMAGED_THUMBNAIL, jpegDataUrl, THUMBNAIL_SIZE } from '../inspect/image-urls';
+import { DAMAGED_THUMBNAIL, jpegDataUrl, previewDataUrl, THUMBNAIL_SIZE } from '../inspect/image-urls';
 
-type DatasetHandlers = Pick<Handlers, 'datasets:list' | 'datasets:get' | 'datasets:import' | 'datasets:images' | 'datasets:thumbnails'>;
+type DatasetHandlers = Pick<
+  Handlers,
+  'datasets:list' | 'datasets:get' | 'datasets:import' | 'datasets:rename' | 'datasets:delete' | 'datasets:image' | 'datasets:images' | 'datasets:thumbnails'
+>;
 
 /** Imports in progress, by folder: one import of a folder at a time. */
 export interface ImportJobs {
@@ -25,8 +44,19 @@ function summary(row: DatasetRow): DatasetSummary {
   return { id: row.id, name: row.name, source: row.source, classes: row.labels.length, images: train + test, train, test, updatedAt: row.updatedAt };
 }
 
-function reportInfo(report: ImportReport): ImportReportInfo {
+/** Each image's address by path: its split and position in that split (the manifest's order). */
+function imageRefs(dataset: Dataset): Map<string, ImageRef> {
+  const refs = new Map<string, ImageRef>();
+  const positions = { train: 0, test: 0 };
+  for (const entry of dataset.manifest.images) refs.set(entry.path, { split: entry.split, index: positions[entry.split]++ });
+  return refs;
+}
+
+function reportInfo(stored: ImportReport, refs: Map<string, ImageRef>): ImportReportInfo {
+  const report = currentReport(stored);
   const first = <T>(list: T[]) => list.slice(0, REPORT_LIST_LIMIT);
+  const groupInfo = (group: DuplicateGroup): DuplicateGroupInfo => ({ kind: group.kind, images: group.images.map((i) => ({ ...i, image: refs.get(i.path) ?? null })) });
+  const conflicts = labelConflicts(report);
   return {
     source: report.source,
     split: report.split,
@@ -36,10 +66,22 @@ function reportInfo(report: ImportReport): ImportReportInfo {
     skipped: first(report.skipped),
     conversions: first(report.conversions),
     emptyClasses: report.emptyClasses,
-    duplicates: first(report.duplicates),
+    duplicates: first(report.duplicates).map(groupInfo),
+    labelConflicts: first(conflicts).map(groupInfo),
     leakage: first(report.leakage),
+    smallImages: first(report.smallImages),
+    excluded: first(report.excluded),
+    warnings: datasetWarnings(report),
     seconds: report.seconds,
-    totals: { skipped: report.skipped.length, conversions: report.conversions.length, duplicates: report.duplicates.length, leakage: report.leakage.length },
+    totals: {
+      skipped: report.skipped.length,
+      conversions: report.conversions.length,
+      duplicates: report.duplicates.length,
+      labelConflicts: conflicts.length,
+      leakage: report.leakage.length,
+      smallImages: report.smallImages.length,
+      excluded: report.excluded.length,
+    },
   };
 }
 
@@ -47,7 +89,7 @@ export function datasetHandlers(context: ServiceContext, onJobsChanged: () => vo
   const { log, paths } = context;
   const running = new Map<string, string>(); // folder -> job id
 
-  const runImport = async (jobId: string, folder: string, options: { testFraction?: number; seed?: number; name?: string }) => {
+  const runImport = async (jobId: string, folder: string, options: { testFraction?: number; seed?: number; name?: string; exclude?: string[] }) => {
     let datasetId: string | null = null;
     let error = null;
     let skipped: SkippedFileInfo[] = [];
@@ -91,11 +133,50 @@ export function datasetHandlers(context: ServiceContext, onJobsChanged: () => vo
       const row = log.getDataset(datasetId);
       if (!row) throw new ApiError('E_NOT_FOUND', `There is no dataset '${datasetId}'.`);
       const report = row.report as ImportReport;
-      const detail: DatasetDetail = { ...summary(row), labels: row.labels, counts: report.counts, report: reportInfo(report) };
+      const detail: DatasetDetail = { ...summary(row), labels: row.labels, counts: report.counts, report: reportInfo(report, imageRefs(context.dataset(datasetId))) };
       return detail;
+    },
+    'datasets:rename': async ({ datasetId, name }) => {
+      const row = log.getDataset(datasetId);
+      if (!row) throw new ApiError('E_NOT_FOUND', `There is no dataset '${datasetId}'.`);
+      if (running.has(row.source)) throw new ApiError('E_BUSY', `Dataset '${row.name}' is being imported again; rename it when the import has finished.`);
+      context.forgetDataset(datasetId);
+      return summary(renameDatasetRecord(log, row, name));
+    },
+    'datasets:delete': async ({ datasetId }) => {
+      const row = log.getDataset(datasetId);
+      if (!row) throw new ApiError('E_NOT_FOUND', `There is no dataset '${datasetId}'.`);
+      if (running.has(row.source)) throw new ApiError('E_BUSY', `Dataset '${row.name}' is being imported; delete it when the import has finished.`);
+      const refusal = deletionRefusal(log, row);
+      if (refusal) throw new ApiError('E_BUSY', refusal);
+      context.forgetDataset(datasetId);
+      deleteDataset(log, row);
+      return { deleted: datasetId };
+    },
+    'datasets:image': async ({ datasetId, image }) => {
+      const dataset = context.dataset(datasetId);
+      const entry = dataset.entries(image.split)[image.index];
+      if (!entry) throw new ApiError('E_BAD_REQUEST', `Image ${image.index} of the ${image.split} split does not exist; it has ${dataset.entries(image.split).length} images.`);
+      // The source file as it was imported (same bytes), else the cache's copy: a moved or edited file is not shown as this image.
+      const bytes = await fs.promises.readFile(path.join(dataset.manifest.source, ...entry.path.split('/'))).catch(() => undefined);
+      const same = bytes !== undefined && createHash('sha256').update(bytes).digest('hex') === entry.sha256;
+      const fromSource = same ? await previewDataUrl(bytes) : undefined;
+      let url = fromSource;
+      if (url === undefined) {
+        try {
+          url = await jpegDataUrl(dataset.readRecord(entry.record), undefined, 90);
+        } catch (error) {
+          if (!(error instanceof DamagedRecordError)) throw error;
+          url = DAMAGED_THUMBNAIL;
+        }
+      }
+      return { ...image, path: entry.path, label: entry.label, className: dataset.labels[entry.label]!, width: entry.width, height: entry.height, url, fromSource: fromSource !== undefined };
     },
     'datasets:import': async ({ folder, ...options }) => {
       const real = paths.check(folder, 'Folder');
+      if (options.exclude?.some((p) => p.startsWith('/') || p.includes('\\') || p.split('/').includes('..'))) {
+        throw new ApiError('E_BAD_REQUEST', `Files to leave out are paths inside the folder with '/' separators (e.g. 'cats/001.jpg'); got '${options.exclude.find((p) => p.startsWith('/') || p.includes('\\') || p.split('/').includes('..'))}'.`);
+      }
       if (running.has(real)) throw new ApiError('E_BUSY', `Folder '${folder}' is being imported already.`);
       const jobId = `import-${randomUUID().slice(0, 8)}`;
       running.set(real, jobId);

@@ -114,6 +114,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
       const dataset = context.dataset(files.run.datasetId);
       let pixels: Uint8Array;
       let self = -1;
+      let trueLabel: number | null = null;
       if (image.kind === 'bytes') {
         try {
           pixels = (await decodeImageBytes(Buffer.from(image.base64, 'base64'), image.name)).pixels;
@@ -128,6 +129,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
           throw new ApiError('E_BAD_REQUEST', (error as Error).message);
         }
         if (image.split === 'train') self = image.index;
+        trueLabel = dataset.entries(image.split)[image.index]!.label;
       }
       const answer = await context.compute.call('lookup', {
         checkpoint: files.checkpoint,
@@ -145,6 +147,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
         byFeatures: await neighbourInfos(runId, answer.byFeatures),
         featureWidth: (files.run.config as { model: ModelConfig }).model.fcWidths[1],
         byPixels: await neighbourInfos(runId, answer.byPixels),
+        trueLabel: trueLabel === null ? null : { label: dataset.labels[trueLabel]!, labelIndex: trueLabel },
       };
       return result;
     },

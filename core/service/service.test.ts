@@ -215,6 +215,14 @@ describe('the workbench service', () => {
     }
     const self = await handlers['lookup:query']({ runId, image: { kind: 'dataset', split: 'train', index: 5 } });
     expect(self.byFeatures.map((n) => n.index)).not.toContain(5);
+    // The class each dataset image is filed under, read from its folder (train/<class>/...): test 4 and train 5.
+    const { labels } = await handlers['datasets:get']({ datasetId });
+    const { items } = await handlers['datasets:images']({ datasetId, label: null, split: 'all', offset: 0, limit: 100 });
+    const folderClass = (split: string, index: number) => items.find((i) => i.split === split && i.index === index)!.path.split('/')[1]!;
+    expect(result.trueLabel).toEqual({ label: folderClass('test', 4), labelIndex: labels.indexOf(folderClass('test', 4)) });
+    expect(self.trueLabel?.label).toBe(folderClass('train', 5));
+    const photo = fs.readFileSync(path.join(data, 'test', labels[0]!, fs.readdirSync(path.join(data, 'test', labels[0]!)).sort()[0]!));
+    expect((await handlers['lookup:query']({ runId, image: { kind: 'bytes', name: 'photo.jpg', base64: photo.toString('base64') } })).trueLabel).toBeNull();
     await expect(handlers['lookup:query']({ runId, image: { kind: 'bytes', name: 'broken.jpg', base64: Buffer.from('not a jpeg').toString('base64') } })).rejects.toMatchObject({
       code: 'E_BAD_REQUEST',
       message: expect.stringMatching(/broken\.jpg/),

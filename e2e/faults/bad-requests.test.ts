@@ -118,6 +118,7 @@ const NAMES = ['   ', 'two\nlines', 'tab\there'];
 const EXTRA_STRINGS: Record<string, string[]> = {
   'datasets:import folder': ['/tmp/a\u0000b'],
   'datasets:import name': NAMES,
+  'datasets:rename name': NAMES,
   'train:start name': NAMES,
 };
 
@@ -408,7 +409,8 @@ type OptionSpec =
   | { kind: 'output-folder' }
   | { kind: 'address' }
   | { kind: 'reference-file' }
-  | { kind: 'ablation-list' };
+  | { kind: 'ablation-list' }
+  | { kind: 'relative-path' };
 
 /** The options of what to train, which `train` and `cluster-job` share (cli/commands/training-options.ts). */
 const trainingOptions = (command: string): Record<string, OptionSpec> => ({
@@ -429,6 +431,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'import --test-fraction': { kind: 'number', above: 0, max: 0.9 },
   'import --seed': { kind: 'int', min: 0, max: 2 ** 31 - 1 },
   'import --name': { kind: 'text', max: 200 },
+  'import --leave-out': { kind: 'relative-path' },
   'metrics --per': { kind: 'choice', choices: ['epoch', 'step'] },
   'metrics --format': { kind: 'choice', choices: ['csv', 'json'] },
   'metrics --out': { kind: 'output-file' },
@@ -547,6 +550,8 @@ function badValues(spec: OptionSpec, extra: { file: string; folder: string }): [
       return ['frobnicate', 'no-lrn,,one-tower', '', 'NO-LRN', 'all'].map((v) => [v, 2, ['is not known; use none, or some of one-tower, no-lrn, non-overlapping-pooling, no-dropout, no-pca-noise']]);
     case 'reference-file':
       return [[path.join(extra.folder, 'no-such.json'), 3, ['Cannot read the reference', 'no such file']], [extra.folder, 3, ['Cannot read the reference']], [extra.file, 3, ['is not JSON', 'bench/reference_train.py']]];
+    case 'relative-path':
+      return ['/etc/passwd', '../outside.jpg', 'cats/../../up.jpg', ''].map((v) => [v, 2, ['is not allowed; use a path inside the folder, relative to it']]);
     case 'address':
       return [['8.8.8.8', 2, ['is not an address of this machine']], ['no-such-host.invalid', 2, ['is not an address of this machine']]];
   }

@@ -16,10 +16,14 @@ export function journeyFolders(): JourneyFolders & { root: string } {
   const damaged = path.join(root, 'damaged');
   fs.cpSync(path.join(good, 'train'), damaged, { recursive: true });
   const classFolder = path.join(damaged, fs.readdirSync(damaged).sort()[0]!);
-  const bytes = fs.readFileSync(firstFile(classFolder));
+  const original = path.basename(firstFile(classFolder));
+  const bytes = fs.readFileSync(path.join(classFolder, original));
   fs.writeFileSync(path.join(classFolder, 'cut-off.jpg'), bytes.subarray(0, Math.floor(bytes.length / 3)));
   fs.writeFileSync(path.join(classFolder, 'empty.jpg'), '');
   fs.writeFileSync(path.join(classFolder, 'letter.png'), 'Dear reader, this is text, not a PNG.');
+  // The same photo filed in a second class as well: a label conflict.
+  const [firstClass, secondClass] = fs.readdirSync(damaged).sort() as [string, string];
+  fs.copyFileSync(path.join(classFolder, original), path.join(damaged, secondClass, 'filed-twice.jpg'));
   const noClasses = path.join(root, 'loose-files');
   fs.mkdirSync(noClasses);
   fs.writeFileSync(path.join(noClasses, 'readme.txt'), 'no class folders here');
@@ -31,6 +35,10 @@ export function journeyFolders(): JourneyFolders & { root: string } {
       { name: 'cut-off.jpg', reason: 'undecodable' },
       { name: 'empty.jpg', reason: 'empty-file' },
       { name: 'letter.png', reason: 'undecodable' },
+    ],
+    conflict: [
+      { path: `${firstClass}/${original}`, className: firstClass },
+      { path: `${secondClass}/filed-twice.jpg`, className: secondClass },
     ],
     noClasses,
     photo: firstFile(path.join(DEMO, 'test', 'Motorbikes')),

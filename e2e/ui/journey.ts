@@ -13,6 +13,8 @@ export interface JourneyFolders {
   damaged: string;
   /** The names of the broken files inside `damaged`, with the reason each must be reported under. */
   broken: { name: string; reason: string }[];
+  /** The two files inside `damaged` that are the same photo in two classes. */
+  conflict: { path: string; className: string }[];
   /** A folder with no class folders at all. */
   noClasses: string;
   /** A photo to drop into Look-up. */
@@ -76,6 +78,38 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   const report = byTestId(page, 'import-report');
   for (const broken of folders.broken) await expect(report.getByTestId('skipped-file').filter({ hasText: broken.name })).toContainText(broken.reason);
   await shot(page, shots, '2-import-report');
+
+  // The photo filed in two classes: flagged with both thumbnails; one opens larger with its class; both are left out.
+  const conflicts = report.getByTestId('label-conflicts');
+  await expect(conflicts.getByTestId('duplicate-group')).toHaveCount(1);
+  await expect(conflicts.getByRole('img')).toHaveCount(2, { timeout: 30_000 });
+  await expect(report.getByTestId('dataset-warnings')).toContainText('1 picture is in more than one class');
+  await conflicts.getByRole('button', { name: `Open ${folders.conflict[1]!.path}` }).click();
+  const viewer = byTestId(page, 'image-viewer');
+  await expect(viewer.getByTestId('image-viewer-class')).toHaveText(folders.conflict[1]!.className);
+  await expect(viewer.getByTestId('image-viewer-image')).toBeVisible();
+  expect(await pixelSpread(viewer.getByTestId('image-viewer-image'))).toBeGreaterThan(5);
+  await shot(page, shots, '2-image-viewer');
+  await byTestId(page, 'image-viewer-close').click();
+  await expect(viewer).toBeHidden();
+  await byTestId(page, 'leave-out-conflicts').click();
+  await expect(report.getByTestId('excluded-files')).toContainText('Left out at your request: 2 files', { timeout: 60_000 });
+  await expect(report.getByTestId('label-conflicts')).toHaveCount(0);
+  await expect(page.getByText(/^\d+ images$/)).toHaveText(`${await damaged.evaluate((e) => /\((\d+) train/.exec(e.textContent ?? '')?.[1])} images`);
+  // A grid thumbnail opens too.
+  await byTestId(page, 'dataset-thumbnail').first().click();
+  await expect(viewer.getByTestId('image-viewer-image')).toBeVisible();
+  await byTestId(page, 'image-viewer-close').click();
+  // Renamed, then deleted (no run uses it): the list no longer has it, the folder is untouched.
+  await byTestId(page, 'rename-dataset').click();
+  await byTestId(page, 'dataset-name').fill('Damaged copy');
+  await byTestId(page, 'rename-save').click();
+  await expect(damaged.locator('.name')).toHaveText('Damaged copy');
+  await shot(page, shots, '2-dataset-left-out');
+  await byTestId(page, 'delete-dataset').click();
+  await byTestId(page, 'delete-dataset-confirm').getByTestId('confirm-yes').click();
+  await expect(damaged).toHaveCount(0);
+  expect(fs.existsSync(path.join(folders.damaged, folders.conflict[1]!.path))).toBe(true);
 
   // A folder with no classes: the import fails, and says why in words.
   await importFolder(page, folders.noClasses);
@@ -186,6 +220,14 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(byTestId(page, 'neighbour-feature')).toHaveCount(6);
   await expect(byTestId(page, 'neighbour-pixel')).toHaveCount(6);
   await expect(byTestId(page, 'prediction').first()).toContainText('%');
+  // The test image's own class is marked among the predictions (or said to be missing from them).
+  await expect(byTestId(page, 'true-label').or(byTestId(page, 'true-label-missing'))).toHaveCount(1);
+  // A neighbour opens larger, with its class.
+  const neighbour = byTestId(page, 'neighbour-feature').first();
+  const neighbourClass = await neighbour.locator('.label').textContent();
+  await neighbour.getByRole('button').click();
+  await expect(byTestId(page, 'image-viewer').getByTestId('image-viewer-class')).toHaveText(neighbourClass!);
+  await byTestId(page, 'image-viewer-close').click();
   // The quick preset's fc7 is 256 wide: the page says so, not the paper's 4,096.
   await expect(byTestId(page, 'feature-space')).toContainText('between the 256 activations of this model');
   await byTestId(page, 'lookup-file').setInputFiles(folders.photo);
@@ -210,6 +252,17 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   const full = counts.findIndex((n) => n > 0);
   await cells.nth(full).click();
   await expect(byTestId(page, 'cell-image')).toHaveCount(counts[full]!, { timeout: 30_000 });
+  // Precision under each column: its diagonal cell over the column's sum, from the cells' own counts.
+  const precision = Array.from({ length: 6 }, (_, j) => {
+    const column = [0, 1, 2, 3, 4, 5].reduce((sum, i) => sum + counts[i * 6 + j]!, 0);
+    return column === 0 ? '–' : `${((counts[j * 6 + j]! / column) * 100).toFixed(1)}%`;
+  });
+  await expect(byTestId(page, 'class-precision')).toHaveText(precision);
+  await expect(byTestId(page, 'confusion-legend')).toBeVisible();
+  await byTestId(page, 'confusion-normalise').check();
+  const row = Math.floor(full / 6);
+  const rowTotal = counts.slice(row * 6, row * 6 + 6).reduce((a, b) => a + b, 0);
+  await expect(cells.nth(full)).toHaveText(`${Math.round((counts[full]! / rowTotal) * 100)}%`);
   await shot(page, shots, '8-confusion');
   await byTestId(page, 'cell-image').first().getByTestId('cell-open').click();
   await expect(byTestId(page, 'prediction')).toHaveCount(5, { timeout: 60_000 });
