@@ -395,6 +395,8 @@ export interface KernelView {
   colour: ColourBaseline;
   /** What the score is and how the verdict is reached, one sentence each, and the random-kernel range's width in sd. */
   colourNotes: { definition: string; method: string; rangeSds: number };
+  /** Each tower's mean score at every snapshot (towers in `towers`' order), from the initialisation (epoch 0) on. */
+  history: { epoch: number; step: number; scores: number[] }[];
 }
 
 export interface Prediction {
@@ -431,6 +433,8 @@ export interface LookupResult {
 
 export interface ConfusionView {
   crops: CropMode;
+  /** The checkpoint evaluated: the run's newest readable one (null if the log no longer lists it). */
+  checkpoint: { epoch: number; step: number } | null;
   labels: string[];
   /** [true class][predicted class] counts over the test split. */
   matrix: number[][];

@@ -4,7 +4,8 @@ import { ApiError, type CellImage, type ConfusionView, type CropMode, type Kerne
 import type { EvaluateAnswer } from '../compute/protocol';
 import { decodeImageBytes, DecodeError } from '../dataset/decode';
 import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, RANDOM_RANGE_SDS, runInitialConv1 } from '../inspect/colour-baseline';
-import { kernelGridPng, kernelScores, snapshotTowers } from '../inspect/kernels';
+import { kernelGridPng, kernelScores, snapshotTowers, type KernelShape } from '../inspect/kernels';
+import type { KernelSnapshotRow } from '../runlog/run-log';
 import { featuresFile, datasetPixels, type Neighbour } from '../workbench/lookup';
 import { runModelFiles } from '../workbench/run-files';
 import { runDirectory } from '../workspace';
@@ -62,6 +63,22 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
     return pending;
   };
 
+  // Each snapshot's towers' mean scores, kept per run while its snapshot count stays the same (the slider asks often).
+  const histories = new Map<string, { count: number; history: KernelView['history'] }>();
+  const scoreHistory = (runId: string, snapshots: KernelSnapshotRow[], initial: Float32Array[] | undefined, shape: KernelShape): KernelView['history'] => {
+    const kept = histories.get(runId);
+    if (kept && kept.count === snapshots.length) return kept.history;
+    const mean = (weights: Float32Array) => {
+      const scores = kernelScores(weights, shape);
+      return scores.reduce((a, b) => a + b, 0) / scores.length;
+    };
+    const history: KernelView['history'] = snapshots.map((s) => ({ epoch: s.epoch, step: s.step, scores: snapshotTowers(s).towers.map((t) => mean(t.weights)) }));
+    // A run's own snapshots start after epoch 1; its initial towers (regenerated from its seed) are the epoch-0 point.
+    if (initial && history[0]?.epoch !== 0) history.unshift({ epoch: 0, step: 0, scores: initial.map(mean) });
+    histories.set(runId, { count: snapshots.length, history });
+    return history;
+  };
+
   const neighbourInfos = (runId: string, list: Neighbour[]): Promise<NeighbourInfo[]> => {
     const dataset = context.dataset(requireRun(log, runId).datasetId);
     return Promise.all(
@@ -105,6 +122,7 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
         towers,
         colour: colourBaseline(weighed.map((t, i) => ({ ...t, initial: initial?.[i] })), shape),
         colourNotes: { definition: COLOUR_DEFINITION, method: COLOUR_METHOD, rangeSds: RANDOM_RANGE_SDS },
+        history: scoreHistory(runId, snapshots, initial, shape),
       };
       return view;
     },
@@ -153,10 +171,15 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
     },
 
     'confusion:get': async ({ runId, crops }) => {
-      const answer = await evaluation(runId, crops);
+      // The checkpoint the evaluation uses (modelFiles and evaluation read it in the same tick: the same one).
+      const checkpointPath = modelFiles(runId).checkpoint;
+      const pending = evaluation(runId, crops);
+      const used = log.checkpoints(runId).find((c) => c.path === checkpointPath);
+      const answer = await pending;
       const dataset = context.dataset(requireRun(log, runId).datasetId);
       const view: ConfusionView = {
         crops,
+        checkpoint: used ? { epoch: used.epoch, step: used.step } : null,
         labels: dataset.labels,
         matrix: answer.confusion,
         perClassAccuracy: answer.perClassAccuracy,

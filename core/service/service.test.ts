@@ -185,6 +185,10 @@ describe('the workbench service', () => {
         const initial = kernelScores(await start.parameter(`conv1/${colour.tower}/kernel`).data(), view.shape as KernelShape);
         expect(colour.initialScore).toBeCloseTo(initial.reduce((a, b) => a + b) / initial.length, 12);
       }
+      // The scores over the epochs: the start (regenerated), then each snapshot, the same numbers as above.
+      expect(view.history.map((h) => [h.epoch, h.step])).toEqual([[0, 0], [1, 6]]);
+      view.history[0]!.scores.forEach((score, t) => expect(score).toBeCloseTo(view.colour.towers[t]!.initialScore!, 12));
+      view.history[1]!.scores.forEach((score, t) => expect(score).toBeCloseTo(view.towers[t]!.score, 12));
     } finally {
       start.dispose();
     }
@@ -242,6 +246,9 @@ describe('the workbench service', () => {
   it('gives the confusion matrix and, for a cell, exactly its images by falling confidence', async () => {
     const view = await handlers['confusion:get']({ runId, crops: 'centre' });
     expect(view.count).toBe(9);
+    // The newest checkpoint, as the run log lists them.
+    const newest = (await handlers['runs:get']({ runId })).checkpoints.at(-1)!;
+    expect(view.checkpoint).toEqual({ epoch: newest.epoch, step: newest.step });
     expect(view.matrix.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([3, 3, 3]);
     const correct = view.matrix.reduce((s, row, i) => s + row[i]!, 0);
     expect(view.top1Error).toBeCloseTo(1 - correct / 9, 12);

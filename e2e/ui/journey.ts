@@ -191,6 +191,18 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   // Export the completed run: the page says where on the host its ONNX model and TensorFlow.js weights went.
   await completed.first().getByTestId('run-export').click();
   await expect(page.getByRole('status').filter({ hasText: 'model.onnx' })).toBeVisible({ timeout: 60_000 });
+  // The completed run's detail: its settings, a row per epoch (and the same as CSV), which checkpoint figures use.
+  await page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`).getByTestId('run-open').click();
+  const detail = byTestId(page, 'run-detail');
+  await expect(detail.getByTestId('run-settings')).toContainText('Optimiser');
+  await expect(detail.getByTestId('run-settings')).toContainText('Ablations');
+  await expect(detail.getByTestId('epoch-row')).toHaveCount(2);
+  await expect(detail.getByTestId('run-provenance')).toContainText(/Best test top-1 error [\d.]+% at epoch [12] .* the newest checkpoint, after epoch 2/);
+  const [download] = await Promise.all([page.waitForEvent('download'), detail.getByTestId('download-epochs-csv').click()]);
+  const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('epoch,trainLoss,trainTop1Error,trainTop5Error,validationLoss,validationTop1Error,validationTop5Error,learningRate,seconds');
+  expect(csv.slice(1).map((line) => line.split(',')[0])).toEqual(['1', '2']);
+  await shot(page, shots, '5-run-detail');
   await page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`).getByTestId('run-delete').click();
   await byTestId(page, 'confirm-delete').getByTestId('confirm-yes').click();
   await expect(rows).toHaveCount(1);
@@ -210,6 +222,29 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(byTestId(page, 'colour-definition')).toContainText('about 2/3 for random kernels');
   await grids.first().hover({ position: { x: 10, y: 10 } });
   await expect(byTestId(page, 'kernel-score')).toContainText(/\d\.\d/);
+  await expect(byTestId(page, 'kernel-outline')).toBeVisible();
+  // Clicked, the kernel zooms, with its score; sorted by score, the first cell shows the tower's highest.
+  await grids.first().click({ position: { x: 10, y: 10 } });
+  await expect(byTestId(page, 'kernel-zoom')).toContainText(/Tower A, kernel 1/);
+  // The zoomed kernel is drawn: its canvas is not one flat colour.
+  const zoomSpread = await byTestId(page, 'kernel-zoom-canvas').evaluate((element) => {
+    const canvas = element as HTMLCanvasElement;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let low = 255;
+    let high = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      low = Math.min(low, data[i]!);
+      high = Math.max(high, data[i]!);
+    }
+    return high - low;
+  });
+  expect(zoomSpread).toBeGreaterThan(5);
+  await byTestId(page, 'kernels-sort').check();
+  await expect(grids.first()).toHaveAttribute('data-sorted', 'true');
+  await grids.first().click({ position: { x: 10, y: 10 } });
+  await expect(byTestId(page, 'kernel-zoom-score')).toContainText(/rank 1 of \d+ in its tower/);
+  // The towers' scores over the epochs, from their initialisation.
+  await expect(byTestId(page, 'kernels-history').getByTestId('series')).toHaveCount(3);
   await shot(page, shots, '6-kernels');
 
   // Look-up: a test image's top-5 and its six nearest training images by fc7 and by pixels; then a dropped file.
@@ -247,6 +282,7 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await byTestId(page, 'confusion-run').selectOption(runId);
   const cells = byTestId(page, 'confusion-matrix').getByTestId('confusion-cell');
   await expect(cells).toHaveCount(36, { timeout: 120_000 });
+  await expect(byTestId(page, 'confusion-checkpoint')).toHaveText('the checkpoint after epoch 2');
   const counts = await cells.evaluateAll((elements) => elements.map((e) => Number(e.getAttribute('data-count'))));
   expect(counts.reduce((a, b) => a + b, 0)).toBe(12);
   const full = counts.findIndex((n) => n > 0);
