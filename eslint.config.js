@@ -81,6 +81,13 @@ export default defineConfig(
     },
   },
   {
+    // The vocabulary is imported by every process and by the page: it imports nothing itself.
+    files: ['core/vocabulary.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict({ patterns: [{ regex: '.', message: 'core/vocabulary.ts imports nothing: the page and every process import it.' }] }),
+    },
+  },
+  {
     // The renderer is a browser page: no Node, no Electron, no native engine packages, and of the engine only types.
     // (Its unit tests run in Node beside it and may compare it with the engine's values.)
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
@@ -90,7 +97,8 @@ export default defineConfig(
       '@typescript-eslint/no-restricted-imports': restrict(nodeModules('renderer/ runs in a browser page: no Node modules.'), {
         patterns: [
           { regex: `${PACKAGE('electron')}|${PACKAGE('@tensorflow')}|${PACKAGE('better-sqlite3')}|${PACKAGE('sharp')}|${PACKAGE('webgpu')}`, message: 'renderer/ reaches the engine only through window.api.' },
-          { regex: FOLDER('core'), allowTypeImports: true, message: 'renderer/ may import only types from core/ (`import type`).' },
+          // The vocabulary (core/vocabulary.ts) imports nothing: its values (the ranges, the choices) may reach the page.
+          { regex: `${FOLDER('core')}(?!vocabulary$)`, allowTypeImports: true, message: 'renderer/ may import only types from core/ (`import type`), and values from core/vocabulary alone.' },
           { regex: `${FOLDER('electron')}|${FOLDER('cli')}`, message: "renderer/ must not import from electron/ or cli/; window.api's type is HostApi in core/api/contract.ts." },
         ],
       }),

@@ -51,6 +51,20 @@ describe('core/ (the engine) imports no UI and no host', () => {
   });
 });
 
+describe('core/vocabulary.ts, which every process and the page import', () => {
+  it('imports nothing, not even a type', async () => {
+    expect(await problems('core/vocabulary.ts', importing('./words'))).toEqual(restricted(/core\/vocabulary\.ts imports nothing/));
+    expect(await problems('core/vocabulary.ts', importing('node:fs', 'type'))).toEqual(restricted(/core\/vocabulary\.ts imports nothing/));
+    expect(await problems('core/vocabulary.ts', 'export const LEVELS = [1, 2] as const;\n')).toEqual([]);
+  });
+
+  it("is the one part of core/ whose values the page may import", async () => {
+    expect(await problems('renderer/src/x.ts', importing('../../core/vocabulary'))).toEqual([]);
+    expect(await problems('renderer/src/x.ts', importing('../../core/vocabulary-extra'))).toEqual(restricted(/only types from core/));
+    expect(await problems('renderer/src/x.ts', importing('../../core/api/vocabulary'))).toEqual(restricted(/only types from core/));
+  });
+});
+
 describe('renderer/ (a browser page) imports no Node, no Electron, no engine code', () => {
   it.each([
     ['node:fs', /no Node modules/],
@@ -170,15 +184,16 @@ describe('file names', () => {
 });
 
 describe("the renderer's type-check", () => {
-  it('sees DOM types and the contract, and no Node, Electron or TensorFlow.js types', () => {
+  it('sees DOM types, the contract and the vocabulary, and no Node, Electron or TensorFlow.js types', () => {
     const config = ts.getParsedCommandLineOfConfigFile(path.join(root, 'renderer/tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } })!;
     const files = ts
       .createProgram(config.fileNames, config.options)
       .getSourceFiles()
       .map((file) => path.relative(root, file.fileName).split(path.sep).join('/'));
     expect(files).toContain('core/api/contract.ts');
+    expect(files).toContain('core/vocabulary.ts');
     expect(files).toContain('renderer/src/env.d.ts');
     expect(files.some((file) => file.endsWith('lib.dom.d.ts'))).toBe(true);
-    expect(files.filter((file) => /node_modules\/(@types\/node|electron|@tensorflow)\//.test(file) || /^(core\/(?!api\/contract\.ts)|electron\/|cli\/)/.test(file))).toEqual([]);
+    expect(files.filter((file) => /node_modules\/(@types\/node|electron|@tensorflow)\//.test(file) || /^(core\/(?!api\/contract\.ts|vocabulary\.ts)|electron\/|cli\/)/.test(file))).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import { createOptimizer } from '../../core/train/optimizer';
 import { recipe } from '../../core/train/recipe';
 import type { Context, WithContext } from '../context';
 import { choiceOption, integerOption, notFound, textOption, usageError } from '../errors';
+import { LIMITS } from '../../core/vocabulary';
 import { benchAgainstPytorch } from './bench-pytorch';
 import { DEMO_DATASET } from './demo';
 
@@ -87,7 +88,7 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
     .command('bench')
     .description('measure training and forward images/s, import images/s and neighbour query time on this backend')
     .option('--preset <preset>', 'paper (the benchmark of record) or quick; with --against-pytorch, default both', choiceOption('Preset', ['paper', 'quick'] as const))
-    .option('--batch-size <n>', 'images per step (default 128 on a GPU; without one 8 for the paper preset, 16 for the quick one)', integerOption('Batch size', 1, 4096))
+    .option('--batch-size <n>', 'images per step (default 128 on a GPU; without one 8 for the paper preset, 16 for the quick one)', integerOption('Batch size', LIMITS.batchSize.min, LIMITS.batchSize.max))
     .option('--steps <n>', 'timed steps (default 20 on a GPU; without one 3 for the paper preset, 20 for the quick one)', integerOption('Steps', 1, 10_000))
     .option('--warmup <n>', 'untimed steps first (default 5 on a GPU; without one 1 for the paper preset, 3 for the quick one)', integerOption('Warm-up', 0, 1000))
     .option('--classes <n>', 'outputs of fc8 (the reference uses 1000)', integerOption('Classes', 2, 100_000), 1000)

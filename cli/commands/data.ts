@@ -9,6 +9,7 @@ import { MIN_CLASSES } from '../../core/model/config';
 import { CliError, EXIT, importRefusal, integerOption, notFound, numberOption, choiceOption, relativePathsOption, textOption } from '../errors';
 import { importWithProgress, resolveRun } from '../resolve';
 import { counted } from '../../core/words';
+import { LIMITS } from '../../core/vocabulary';
 
 const count = counted;
 
@@ -48,7 +49,7 @@ export function registerDataCommands(program: Command, withContext: WithContext)
     .description('import a folder of class folders: decode, convert, resize to 256x256, cache, and report')
     .argument('<folder>', 'a folder whose subfolders are classes (or that has train/ and test/ folders of classes)')
     .option('--test-fraction <f>', 'fraction of each class held out when there are no train/test folders', numberOption('Test fraction', 0, 0.9, true), 0.2)
-    .option('--seed <n>', 'seed of the split', integerOption('Seed', 0, 2 ** 31 - 1), 0)
+    .option('--seed <n>', 'seed of the split', integerOption('Seed', LIMITS.seed.min, LIMITS.seed.max), 0)
     .option('--name <name>', 'a name for the dataset', textOption('Name', 200))
     .option('--leave-out <files...>', "files to leave out, relative to the folder (e.g. a label conflict's images); replaces an earlier import's list ('--leave-out none' clears it)", relativePathsOption('File to leave out'))
     .action(

@@ -11,6 +11,7 @@ import type { Reproduction } from '../../core/reproduce/reproduce';
 import { choiceOption, CliError, EXIT, integerOption, notFound, usageError } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
 import { resolveDataset } from '../resolve';
+import { LIMITS } from '../../core/vocabulary';
 
 export function registerReproduceCommand(program: Command, withContext: WithContext): void {
   program
@@ -19,8 +20,8 @@ export function registerReproduceCommand(program: Command, withContext: WithCont
     .argument('<dataset>', 'dataset id (see `alexnet datasets`) or a folder of class folders')
     .option('--preset <preset>', "paper: the paper's network; quick: the small two-tower net (not the paper's)", choiceOption('Preset', ['paper', 'quick'] as const), 'paper')
     .option('--recipe <recipe>', 'small-data (default) or paper', choiceOption('Recipe', RECIPE_NAMES), 'small-data')
-    .option('--epochs <n>', "epochs of every run (default: the recipe's)", integerOption('Epochs', 1, 10_000))
-    .option('--batch-size <n>', 'images per step', integerOption('Batch size', 1, 4096))
+    .option('--epochs <n>', "epochs of every run (default: the recipe's)", integerOption('Epochs', LIMITS.epochs.min, LIMITS.epochs.max))
+    .option('--batch-size <n>', 'images per step', integerOption('Batch size', LIMITS.batchSize.min, LIMITS.batchSize.max))
     .option('--seeds <n>', 'runs of the full model, with seeds 0 to n-1 (for error bars, and the pairs of a cross-check, which needs 5); each ablation runs with seed 0', integerOption('Seeds', 1, 50), 5)
     .option('--out <folder>', 'where to write report.md and report.html (default: <home>/reports/<date>)')
     .option('--ablations <ids>', `comma-separated ablations to train besides the full model, or none (default: all: ${ABLATION_VARIANTS.map((v) => v.id).join(', ')})`, ablationList)

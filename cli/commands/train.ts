@@ -10,6 +10,7 @@ import { resolveDataset, resolveRun } from '../resolve';
 import { trainingOptions, trainingRequest } from './training-options';
 import { counted } from '../../core/words';
 import { describeLearningRateChange } from '../../core/train/schedule';
+import { LIMITS } from '../../core/vocabulary';
 
 export function registerTrainCommands(program: Command, withContext: WithContext): void {
   trainingOptions(
@@ -47,7 +48,7 @@ export function registerTrainCommands(program: Command, withContext: WithContext
     .command('resume')
     .description('continue a stopped or interrupted run from its newest checkpoint')
     .argument('<run>', "run id, or 'last'")
-    .option('--epochs <n>', 'train up to this many epochs in total', integerOption('Epochs', 1, 10_000))
+    .option('--epochs <n>', 'train up to this many epochs in total', integerOption('Epochs', LIMITS.epochs.min, LIMITS.epochs.max))
     .option('--max-steps <n>', 'stop (resumably) after this many steps in total', integerOption('Max steps', 1, 1e9))
     .action(
       withContext(async (context: Context, runReference: string, options: { epochs?: number; maxSteps?: number }) => {

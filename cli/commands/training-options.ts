@@ -3,22 +3,20 @@
 import type { Command } from 'commander';
 import type { Dataset } from '../../core/dataset/dataset';
 import { MAX_CLASSES, MIN_CLASSES } from '../../core/model/config';
-import { RECIPE_NAMES, type RecipeName } from '../../core/train/recipe';
 import type { TrainingRequest } from '../../core/workbench/training';
+import { LIMITS, PRESETS, RECIPE_NAMES, type RecipeName } from '../../core/vocabulary';
 import { choiceOption, integerOption, numberOption, usageError } from '../errors';
-
-const PRESETS = ['paper', 'quick'] as const;
 
 /** Adds the options to a command. */
 export function trainingOptions(command: Command): Command {
   return command
     .option('--preset <preset>', "paper: the paper's network; quick: a small two-tower net for CPUs (not the paper's)", choiceOption('Preset', PRESETS), 'paper')
     .option('--recipe <recipe>', "small-data (default; departs from the paper, see README) or paper (section 5 exactly)", choiceOption('Recipe', RECIPE_NAMES), 'small-data')
-    .option('--epochs <n>', 'epochs to train (default: the recipe\'s)', integerOption('Epochs', 1, 10_000))
-    .option('--batch-size <n>', 'images per step (paper: 128)', integerOption('Batch size', 1, 4096))
-    .option('--learning-rate <rate>', 'initial learning rate', numberOption('Learning rate', 0, 10, true))
-    .option('--patience <epochs>', 'epochs without a better validation error before dividing the rate by 10', integerOption('Patience', 1, 1000))
-    .option('--seed <n>', 'seed of every random choice', integerOption('Seed', 0, 2 ** 31 - 1), 0)
+    .option('--epochs <n>', 'epochs to train (default: the recipe\'s)', integerOption('Epochs', LIMITS.epochs.min, LIMITS.epochs.max))
+    .option('--batch-size <n>', 'images per step (paper: 128)', integerOption('Batch size', LIMITS.batchSize.min, LIMITS.batchSize.max))
+    .option('--learning-rate <rate>', 'initial learning rate', numberOption('Learning rate', 0, LIMITS.learningRate.max, true))
+    .option('--patience <epochs>', 'epochs without a better validation error before dividing the rate by 10', integerOption('Patience', LIMITS.patience.min, LIMITS.patience.max))
+    .option('--seed <n>', 'seed of every random choice', integerOption('Seed', LIMITS.seed.min, LIMITS.seed.max), 0)
     .option('--one-tower', 'ablation: one tower with half the kernels (section 3.2)')
     .option('--no-lrn', 'ablation: no local response normalisation (section 3.3)')
     .option('--non-overlapping-pooling', 'ablation: 2x2 stride 2 pooling (section 3.4)')

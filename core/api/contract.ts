@@ -1,15 +1,11 @@
 // The one contract between the UI and the engine host: request channels with their payloads and results, events, errors.
 // Electron's main process and the browser host (`alexnet serve`) serve it with the same handlers (core/service), the
-// preload and the browser socket forward it, the renderer imports its types only. It imports nothing, on purpose: the
-// renderer type-checks this file under a DOM-only tsconfig. The request schemas live beside it, in schemas.ts.
+// preload and the browser socket forward it, the renderer imports its types only. It imports nothing but the
+// vocabulary (core/vocabulary.ts, which imports nothing), on purpose: the renderer type-checks this file under a
+// DOM-only tsconfig. The request schemas live beside it, in schemas.ts.
+import type { Ablations, CropMode, EpochRecord, NoticeLevel, Prediction, Preset, RecipeName, RunStatus, Split } from '../vocabulary';
 
-/** The same set as RunStatus in core/runlog/run-log.ts; core/service/service.ts checks that they agree. */
-export type RunStatus = 'created' | 'running' | 'paused' | 'completed' | 'stopped' | 'interrupted' | 'failed' | 'diverged';
-export type Preset = 'paper' | 'quick';
-export type RecipeName = 'small-data' | 'paper';
-export type Split = 'train' | 'test';
-export type CropMode = 'centre' | 'ten';
-export type NoticeLevel = 'info' | 'warning' | 'error';
+export type { Ablations, CropMode, NoticeLevel, Prediction, Preset, RecipeName, RunStatus, Split };
 
 export interface BackendSummary {
   /** 'webgpu', 'cpu' or 'tensorflow'. */
@@ -128,19 +124,6 @@ export interface ImageItem extends ImageRef {
 }
 
 // ---- Training ----
-
-export interface Ablations {
-  /** Section 3.2: one tower with half the kernels in every conv layer but conv5. */
-  oneTower: boolean;
-  /** Section 3.3: no local response normalisation. */
-  noLrn: boolean;
-  /** Section 3.4: 2x2 stride-2 pooling instead of overlapping 3x3 stride 2. */
-  nonOverlappingPooling: boolean;
-  /** Section 4.2: no dropout on fc6 and fc7. */
-  noDropout: boolean;
-  /** Section 4.1: no PCA colour noise. */
-  noPcaNoise: boolean;
-}
 
 export interface TrainRequest {
   datasetId: string;
@@ -262,17 +245,8 @@ export interface RunSummary {
   resumable: boolean;
 }
 
-export interface EpochPoint {
-  epoch: number;
-  trainLoss: number;
-  trainTop1Error: number;
-  trainTop5Error: number;
-  validationLoss: number | null;
-  validationTop1Error: number | null;
-  validationTop5Error: number | null;
-  learningRate: number;
-  seconds: number;
-}
+/** One epoch's figures (core/vocabulary.ts). */
+export type EpochPoint = EpochRecord;
 
 export interface StepPoint {
   step: number;
@@ -397,12 +371,6 @@ export interface KernelView {
   colourNotes: { definition: string; method: string; rangeSds: number };
   /** Each tower's mean score at every snapshot (towers in `towers`' order), from the initialisation (epoch 0) on. */
   history: { epoch: number; step: number; scores: number[] }[];
-}
-
-export interface Prediction {
-  label: string;
-  labelIndex: number;
-  probability: number;
 }
 
 export interface NeighbourInfo extends ImageRef {

@@ -2,6 +2,7 @@
 // or throws an ApiError that quotes the offending value and says what was expected.
 import { z } from 'zod';
 import { ApiError, type Channel, type RequestOf } from './contract';
+import { CROP_MODES, LIMITS, PRESETS, RECIPE_NAMES, SPLITS } from '../vocabulary';
 
 const MAX_BASE64 = Math.ceil((32 * 1024 * 1024 * 4) / 3) + 4; // 32 MiB of image bytes
 
@@ -19,8 +20,10 @@ const name = z
   .max(200)
   // eslint-disable-next-line no-control-regex
   .refine((n) => n.trim() !== '' && !/[\u0000-\u001f\u007f]/.test(n), 'expected 1 to 200 characters, not blank, without control characters');
-const split = z.enum(['train', 'test']);
-const crops = z.enum(['centre', 'ten']);
+const split = z.enum(SPLITS);
+const crops = z.enum(CROP_MODES);
+const seed = integer(LIMITS.seed.min, LIMITS.seed.max);
+const epochs = integer(LIMITS.epochs.min, LIMITS.epochs.max);
 const imageRef = z.strictObject({ split, index: integer(0, 1e9) });
 const nothing = z.undefined();
 
@@ -35,13 +38,13 @@ const ablations = z.strictObject({
 /** A run's settings: for train:start, and for cluster:write (the same settings, trained elsewhere). */
 const trainRequest = z.strictObject({
   datasetId: id,
-  preset: z.enum(['paper', 'quick']),
-  recipe: z.enum(['small-data', 'paper']),
-  epochs: integer(1, 10_000).optional(),
-  batchSize: integer(1, 4096).optional(),
-  learningRate: z.number().gt(0).max(10).optional(),
-  patience: integer(1, 1000).optional(),
-  seed: integer(0, 2 ** 31 - 1),
+  preset: z.enum(PRESETS),
+  recipe: z.enum(RECIPE_NAMES),
+  epochs: epochs.optional(),
+  batchSize: integer(LIMITS.batchSize.min, LIMITS.batchSize.max).optional(),
+  learningRate: z.number().gt(0).max(LIMITS.learningRate.max).optional(),
+  patience: integer(LIMITS.patience.min, LIMITS.patience.max).optional(),
+  seed,
   ablations,
   name: name.optional(),
 });
@@ -55,7 +58,7 @@ export const REQUEST_SCHEMAS = {
     // A NUL byte cannot be in a path (the system calls stop at it), so it is refused here rather than as 'not found'.
     folder: z.string().min(1).max(4096).refine((f) => !f.includes('\0'), 'expected a path without NUL characters'),
     testFraction: z.number().gt(0).lt(1).optional(),
-    seed: integer(0, 2 ** 31 - 1).optional(),
+    seed: seed.optional(),
     name: name.optional(),
     exclude: z.array(z.string().min(1).max(4096)).max(100_000).optional(),
   }),
@@ -72,7 +75,7 @@ export const REQUEST_SCHEMAS = {
   'datasets:thumbnails': z.strictObject({ datasetId: id, images: z.array(imageRef).max(200), size: integer(16, 256).optional() }),
   'train:options': nothing,
   'train:start': trainRequest,
-  'train:resume': z.strictObject({ runId: id, epochs: integer(1, 10_000).optional() }),
+  'train:resume': z.strictObject({ runId: id, epochs: epochs.optional() }),
   'train:control': z.strictObject({ runId: id, action: z.enum(['pause', 'resume', 'stop', 'divide-learning-rate']) }),
   'jobs:state': nothing,
   'runs:list': nothing,

@@ -17,7 +17,8 @@ import { crc32 } from 'node:zlib';
 import { CACHE_FILE, MANIFEST_FILE, MEAN_IMAGE_FILE, RecordWriter, writeFileAtomically } from '../dataset/cache';
 import type { Dataset } from '../dataset/dataset';
 import type { ColourStatistics, Split } from '../dataset/types';
-import type { Ablations, ModelConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
+import type { Ablations } from '../vocabulary';
 import type { Recipe } from '../train/recipe';
 
 export const JOB_FORMAT = 'alexnet-workbench-cluster-job';
@@ -52,7 +53,7 @@ export interface ClusterJob {
   dataset: { id: string; name: string; source: string; labels: string[]; train: number; test: number; fingerprint: string };
   model: ModelConfig;
   recipe: Recipe;
-  ablations: Ablations & { noPcaNoise?: boolean };
+  ablations: Partial<Ablations>;
   seed: number;
 }
 

@@ -1,11 +1,12 @@
 // The shapes of an imported dataset: its manifest on disk, its import report and its progress events.
+import type { Split } from '../vocabulary';
 
 /** Side of the square images kept in the cache (paper section 2: shorter side to 256, centre crop 256x256). */
 export const CACHE_IMAGE_SIZE = 256;
 /** Bytes of one cached image: 256 x 256 x 3 channels of uint8, row-major, RGB interleaved. */
 export const CACHE_RECORD_BYTES = CACHE_IMAGE_SIZE * CACHE_IMAGE_SIZE * 3;
 
-export type Split = 'train' | 'test';
+export type { Split };
 
 /** One imported image. */
 export interface ImageEntry {

@@ -8,8 +8,9 @@ import type { ImageSource } from '../train/image-source';
 import { confusionMatrix, perClassAccuracy } from './confusion';
 import { crossEntropy, errorRates, softmax } from './metrics';
 import { averageTenCrop, centreCropOffset, tenCropOffsets } from './ten-crop';
+import type { CropMode } from '../vocabulary';
 
-export type CropMode = 'centre' | 'ten';
+export type { CropMode };
 
 export interface Evaluation {
   crops: CropMode;

@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend';
 import { AlexNet, initialValues, parameterSpecs } from '../model/alexnet';
-import { applyAblations, quickConfig, type Ablations } from '../model/config';
+import { applyAblations, quickConfig } from '../model/config';
+import type { Ablations } from '../vocabulary';
 import { Rng } from '../random/rng';
 import { alexnetGraph } from './onnx-graph';
 import { encodeOnnx } from './onnx-file';
@@ -16,7 +17,7 @@ beforeAll(async () => {
   await selectBackend('cpu');
 });
 
-const variants: [string, Ablations][] = [
+const variants: [string, Partial<Ablations>][] = [
   ['two towers with LRN and overlapping pooling', {}],
   ['one tower', { oneTower: true }],
   ['no LRN', { noLrn: true }],

@@ -1,7 +1,8 @@
 // The model's configuration: the paper's two-tower AlexNet (section 3), its ablation switches, and the `quick` preset.
+import type { Ablations, Preset } from '../vocabulary';
 
 /** Which architecture family a configuration belongs to; 'quick' is NOT the paper's model and is labelled so. */
-export type Preset = 'paper' | 'quick';
+export type { Preset };
 
 export interface ModelConfig {
   /** 'paper' is section 3's network; 'quick' keeps the two-tower topology, narrower and on smaller input. */
@@ -88,15 +89,8 @@ export function quickConfig(classes: number): ModelConfig {
   };
 }
 
-/** The paper's ablations (sections 3.2-3.4, 4.1, 4.2), each a switch on top of a preset. */
-export interface Ablations {
-  oneTower?: boolean;
-  noLrn?: boolean;
-  nonOverlappingPooling?: boolean;
-  noDropout?: boolean;
-}
-
-export function applyAblations(config: ModelConfig, ablations: Ablations): ModelConfig {
+/** The model's part of the paper's ablations (sections 3.2-3.4, 4.2; the PCA noise of 4.1 is the recipe's). */
+export function applyAblations(config: ModelConfig, ablations: Partial<Ablations>): ModelConfig {
   return {
     ...config,
     towers: ablations.oneTower ? 1 : config.towers,

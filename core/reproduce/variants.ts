@@ -1,12 +1,12 @@
 // The comparisons the paper makes, each a variant of its network trained with the same seed, data and budget, and
 // the effect the paper reports for it (points of top-1 and top-5 error on ImageNet, variant minus full model).
-import type { Ablations } from '../model/config';
+import type { Ablations } from '../vocabulary';
 
 export interface Variant {
   id: string;
   label: string;
   /** The switches off the full model (noPcaNoise is the recipe's). */
-  ablations: Ablations & { noPcaNoise?: boolean };
+  ablations: Partial<Ablations>;
   section: string;
   /** What the paper reports for this change, in words. */
   paper: string;

@@ -3,12 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { faultPoint } from '../fault-points';
 import type { LearningRateChange } from '../train/schedule';
+import { RUN_STATUSES, type EpochRecord, type NoticeLevel, type Preset, type RunStatus } from '../vocabulary';
 import { openDatabase } from './database';
 
-export const RUN_STATUSES = ['created', 'running', 'paused', 'completed', 'stopped', 'interrupted', 'failed', 'diverged'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export type RunPreset = 'paper' | 'quick';
-export type NoticeLevel = 'info' | 'warning' | 'error';
+export { RUN_STATUSES };
+export type { NoticeLevel, RunStatus };
 
 export interface DatasetRow {
   id: string;
@@ -29,7 +28,7 @@ export interface RunRow {
   id: string;
   datasetId: string;
   name: string;
-  preset: RunPreset;
+  preset: Preset;
   config: unknown;
   recipe: string;
   seed: number;
@@ -66,17 +65,8 @@ export interface StepMetricRow {
   time: string;
 }
 
-export interface EpochMetricRow {
-  epoch: number;
-  trainLoss: number;
-  trainTop1Error: number;
-  trainTop5Error: number;
-  /** Null when the run has no validation split (and for a NaN, which SQLite cannot store). */
-  validationLoss: number | null;
-  validationTop1Error: number | null;
-  validationTop5Error: number | null;
-  learningRate: number;
-  seconds: number;
+/** An epoch as stored; NaN figures (which SQLite cannot store) come back as null. */
+export interface EpochMetricRow extends EpochRecord {
   deadReluFraction: number | null;
 }
 

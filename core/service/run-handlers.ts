@@ -82,17 +82,7 @@ export function runHandlers(context: ServiceContext, queue: TrainingQueue): RunH
     'runs:list': async () => log.listRuns().sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((run) => runSummary(context, run, queue)),
     'runs:get': async ({ runId }) => {
       const run = requireRun(log, runId);
-      const epochs: EpochPoint[] = log.epochMetrics(runId).map((e) => ({
-        epoch: e.epoch,
-        trainLoss: e.trainLoss,
-        trainTop1Error: e.trainTop1Error,
-        trainTop5Error: e.trainTop5Error,
-        validationLoss: e.validationLoss,
-        validationTop1Error: e.validationTop1Error,
-        validationTop5Error: e.validationTop5Error,
-        learningRate: e.learningRate,
-        seconds: e.seconds,
-      }));
+      const epochs: EpochPoint[] = log.epochMetrics(runId).map(({ deadReluFraction: _dead, ...record }) => record);
       const checkpoints = log.checkpoints(runId).filter((c) => fs.existsSync(c.path));
       const detail: RunDetail = {
         ...runSummary(context, run, queue),

@@ -1,10 +1,10 @@
 // The workbench service: every handler of the API contract over the engine, the training queue (one run at a time),
 // imports, and the event stream. Electron's main process and the browser host (`alexnet serve`) both serve it; each
 // gives it a compute side (a hidden window on Chromium's WebGPU, or a child process on Dawn or the CPU).
-import type { BackendSummary, HostEvent, JobState, RunStatus } from '../api/contract';
+import type { BackendSummary, HostEvent, JobState } from '../api/contract';
 import type { BackendInfo, BackendRequest } from '../backend/backend';
 import { ComputeClient, type EndpointFactory } from '../compute/compute-client';
-import type { RunLog, RunStatus as LoggedRunStatus } from '../runlog/run-log';
+import type { RunLog } from '../runlog/run-log';
 import type { Workspace } from '../workspace';
 import { ServiceContext } from './context';
 import { clusterHandlers } from './cluster-handlers';
@@ -17,10 +17,6 @@ import type { PathPolicy } from './paths';
 import { runHandlers } from './run-handlers';
 import { trainHandlers } from './train-handlers';
 import { TrainingQueue } from './training-queue';
-
-// The contract repeats the run log's statuses (it may import nothing); this fails to compile when they drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _runStatusesAgree: Same<RunStatus, LoggedRunStatus> = true;
 
 export interface ServiceOptions {
   workspace: Workspace;

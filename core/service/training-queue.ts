@@ -171,23 +171,11 @@ export class TrainingQueue {
         }
         break;
       }
-      case 'epoch':
-        context.emit({
-          type: 'run:epoch',
-          runId,
-          epoch: event.epoch,
-          trainLoss: event.trainLoss,
-          trainTop1Error: event.trainTop1Error,
-          trainTop5Error: event.trainTop5Error,
-          validationLoss: event.validationLoss,
-          validationTop1Error: event.validationTop1Error,
-          validationTop5Error: event.validationTop5Error,
-          learningRate: event.learningRate,
-          seconds: event.seconds,
-          learningRateDropped: event.learningRateDropped,
-          imagesPerSecond: event.imagesPerSecond,
-        });
+      case 'epoch': {
+        const { type: _type, deadReluFraction: _dead, ...epoch } = event;
+        context.emit({ type: 'run:epoch', runId, ...epoch });
         break;
+      }
       case 'learning-rate':
         context.emit({ type: 'run:learning-rate', runId, ...learningRateChange(event) });
         context.emit({ type: 'notice', runId, level: 'info', code: `learning-rate-${event.reason}`, message: describeLearningRateChange(event) });

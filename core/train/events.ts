@@ -3,6 +3,7 @@ import type { ModelConfig } from '../model/config';
 import type { CheckpointPosition } from './checkpoint';
 import type { Recipe } from './recipe';
 import type { LearningRateChange } from './schedule';
+import type { EpochRecord, NoticeLevel } from '../vocabulary';
 
 export type RunOutcome = 'completed' | 'stopped' | 'diverged' | 'failed';
 
@@ -30,25 +31,20 @@ export type TrainEvent =
       imagesPerSecond: number;
       etaSeconds: number;
     }
-  | {
+  | ({
       type: 'epoch';
-      epoch: number; // 1-based: epochs done
-      trainLoss: number;
-      trainTop1Error: number;
-      trainTop5Error: number;
+      // The trainer always measures them (NaN without a test split).
       validationLoss: number;
       validationTop1Error: number;
       validationTop5Error: number;
-      learningRate: number;
       learningRateDropped: boolean;
       deadReluFraction: number;
-      seconds: number;
       imagesPerSecond: number;
-    }
+    } & EpochRecord)
   | ({ type: 'learning-rate' } & LearningRateChange)
   | { type: 'kernels'; epoch: number; globalStep: number; shape: number[]; towers: Float32Array[] }
   | { type: 'checkpoint'; file: string; bytes: number; sha256: string; position: CheckpointPosition }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; code: string; message: string }
+  | { type: 'notice'; level: NoticeLevel; code: string; message: string }
   | { type: 'paused' }
   | { type: 'resumed' }
   | { type: 'finished'; outcome: RunOutcome; message: string; position: CheckpointPosition; bestTop1Error: number | null };

@@ -7,9 +7,10 @@
 import type { Initialisation } from '../model/alexnet';
 import type { Preset } from '../model/config';
 import type { OptimizerSettings } from './optimizer';
+import { LIMITS, RECIPE_NAMES, type RecipeName } from '../vocabulary';
 
-export type RecipeName = 'paper' | 'small-data';
-export const RECIPE_NAMES: RecipeName[] = ['paper', 'small-data'];
+export { RECIPE_NAMES };
+export type { RecipeName };
 
 export interface Recipe {
   name: RecipeName;
@@ -80,10 +81,11 @@ export function validateRecipe(r: Recipe): void {
   const check = (ok: boolean, message: string) => {
     if (!ok) throw new Error(message);
   };
-  check(Number.isInteger(r.batchSize) && r.batchSize >= 1 && r.batchSize <= 4096, `Batch size ${r.batchSize} is not allowed; use 1 to 4096.`);
-  check(Number.isFinite(r.learningRate) && r.learningRate > 0 && r.learningRate <= 10, `Learning rate ${r.learningRate} is not allowed; use a number above 0 and at most 10.`);
-  check(Number.isInteger(r.epochs) && r.epochs >= 1 && r.epochs <= 10_000, `Epochs ${r.epochs} is not allowed; use 1 to 10,000.`);
-  check(Number.isInteger(r.patience) && r.patience >= 1 && r.patience <= 1000, `Patience ${r.patience} is not allowed; use 1 to 1,000 epochs.`);
+  const { batchSize, epochs, learningRate, patience } = LIMITS;
+  check(Number.isInteger(r.batchSize) && r.batchSize >= batchSize.min && r.batchSize <= batchSize.max, `Batch size ${r.batchSize} is not allowed; use ${batchSize.min} to ${batchSize.max}.`);
+  check(Number.isFinite(r.learningRate) && r.learningRate > 0 && r.learningRate <= learningRate.max, `Learning rate ${r.learningRate} is not allowed; use a number above 0 and at most ${learningRate.max}.`);
+  check(Number.isInteger(r.epochs) && r.epochs >= epochs.min && r.epochs <= epochs.max, `Epochs ${r.epochs} is not allowed; use ${epochs.min} to ${epochs.max.toLocaleString('en')}.`);
+  check(Number.isInteger(r.patience) && r.patience >= patience.min && r.patience <= patience.max, `Patience ${r.patience} is not allowed; use ${patience.min} to ${patience.max.toLocaleString('en')} epochs.`);
   check(r.inputScale > 0 && r.inputScale <= 1, `Input scale ${r.inputScale} is not allowed; use 1 (0..255) or 1/255 (0..1).`);
   check(r.optimizer.weightDecay >= 0 && r.optimizer.weightDecay < 1, `Weight decay ${r.optimizer.weightDecay} is not allowed; use 0 to below 1.`);
   check(r.optimizer.momentum >= 0 && r.optimizer.momentum < 1, `Momentum ${r.optimizer.momentum} is not allowed; use 0 to below 1.`);

@@ -12,6 +12,7 @@ import { rawPixelNeighbours, searchNeighbours } from '../inspect/neighbours';
 import { downscale } from '../train/augment';
 import { FEATURES_FILE } from './features';
 import type { LoadedModel } from './run-model';
+import type { Prediction } from '../vocabulary';
 
 /**
  * The feature store last read, kept while its file is unchanged: reading and checking one of 100,000 images (1.6 GB)
@@ -26,11 +27,7 @@ function storeFor(file: string): FeatureStore {
   return lastStore.store;
 }
 
-export interface Prediction {
-  label: string;
-  labelIndex: number;
-  probability: number;
-}
+export type { Prediction };
 
 export interface Neighbour {
   /** Position of the training image among the dataset's training entries (manifest order). */

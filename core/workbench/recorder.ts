@@ -43,18 +43,8 @@ export function runRecorder(log: RunLog, runId: string): TrainListener & { flush
         break;
       case 'epoch': {
         flush();
-        log.addEpochMetrics(runId, {
-          epoch: event.epoch,
-          trainLoss: event.trainLoss,
-          trainTop1Error: event.trainTop1Error,
-          trainTop5Error: event.trainTop5Error,
-          validationLoss: event.validationLoss,
-          validationTop1Error: event.validationTop1Error,
-          validationTop5Error: event.validationTop5Error,
-          learningRate: event.learningRate,
-          seconds: event.seconds,
-          deadReluFraction: event.deadReluFraction,
-        });
+        const { type: _type, learningRateDropped: _dropped, imagesPerSecond: _speed, ...record } = event;
+        log.addEpochMetrics(runId, record);
         const run = log.getRun(runId);
         const best = run?.bestTop1Error ?? null;
         log.updateRun(runId, {

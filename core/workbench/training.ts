@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../backend/backend';
 import type { Dataset } from '../dataset/dataset';
-import { applyAblations, paperConfig, quickConfig, type Ablations, type ModelConfig, type Preset } from '../model/config';
+import { applyAblations, paperConfig, quickConfig, type ModelConfig } from '../model/config';
+import type { Ablations, Preset } from '../vocabulary';
 import type { RunLog, RunRow } from '../runlog/run-log';
 import { newRunId } from '../runlog/run-log';
 import type { TrainEvent, TrainListener } from '../train/events';
@@ -24,7 +25,7 @@ export interface TrainingRequest {
   recipe: RecipeName;
   /** Settings that replace the recipe's (epochs, batch size, learning rate, patience, PCA noise). */
   overrides?: Partial<Pick<Recipe, 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'pcaNoise'>>;
-  ablations?: Ablations & { noPcaNoise?: boolean };
+  ablations?: Partial<Ablations>;
   seed: number;
   name?: string;
   /** Stop after this many steps in total (the run is then 'stopped' and resumable). */

@@ -1,5 +1,6 @@
 // The Train form's values, kept outside the view so that leaving the page and coming back loses nothing typed.
 import type { Ablations, Preset, RecipeName, RecipeDefaults } from '../../../core/api/contract';
+import { NO_ABLATIONS } from '../../../core/vocabulary';
 
 class TrainForm {
   datasetId = $state('');
@@ -11,7 +12,7 @@ class TrainForm {
   patience = $state<number | null>(null);
   seed = $state<number | null>(1);
   name = $state('');
-  ablations = $state<Ablations>({ oneTower: false, noLrn: false, nonOverlappingPooling: false, noDropout: false, noPcaNoise: false });
+  ablations = $state<Ablations>({ ...NO_ABLATIONS });
   /** False until the defaults of train:options were filled in once. */
   filled = $state(false);
 
