@@ -3,26 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/main';
 import { RunLog } from '../core/runlog/run-log';
 import { openWorkspace } from '../core/workspace';
-import { smallDataset, tempHome } from './fixtures';
+import { cliInProcess, smallDataset, tempHome } from './fixtures';
 
 let home: string;
 
-async function alexnet(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await runCli(['--home', home, ...argv]), stdout, stderr };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+const alexnet = (...argv: string[]) => cliInProcess(home, ...argv);
 
 describe('alexnet datasets', () => {
   let folder: string;

@@ -10,6 +10,7 @@ import { PathPolicy } from '../core/service/paths';
 import { createService, type Service } from '../core/service/service';
 import { forkCompute } from '../core/compute/node-compute';
 import { openWorkspace, type Workspace } from '../core/workspace';
+import { runCli } from '../cli/main';
 
 export const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'resources', 'demo-dataset');
 
@@ -73,4 +74,19 @@ export function serviceWithoutCompute(roots: string[], options: { home?: string;
     paths: new PathPolicy(roots),
     demoDataset: null,
   });
+}
+
+/** `alexnet --home <home> ...argv` run in this process (the command tree and its output as a user gets them, without a process start), its output caught. */
+export async function cliInProcess(home: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await runCli(['--home', home, ...argv]), stdout, stderr };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
 }

@@ -17,8 +17,8 @@ import type { Service } from '../../core/service/service';
 import { openWorkspace } from '../../core/workspace';
 import { startBrowserHost, type BrowserHost } from '../../server/browser-host';
 import { PAGE_DIR } from '../../cli/commands/serve';
-import { registerCommands, runCli } from '../../cli/main';
-import { serviceWithoutCompute, smallDataset, tempHome } from '../fixtures';
+import { registerCommands } from '../../cli/main';
+import { cliInProcess, serviceWithoutCompute, smallDataset, tempHome } from '../fixtures';
 import { tally } from './report';
 
 let cases = 0;
@@ -502,20 +502,7 @@ function commandTree(): Command {
 }
 
 let home: string;
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await runCli(['--home', home, ...argv]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+const cli = (...argv: string[]) => cliInProcess(home, ...argv);
 
 /** A failed command's error: exit code as expected, 'error: ' first, the given words in it, and no stack trace. */
 function expectError(r: { code: number; stderr: string }, code: number, label: string, ...words: string[]): void {
