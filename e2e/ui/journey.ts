@@ -117,9 +117,11 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await shot(page, shots, '3-import-error');
 
   // Train: the quick preset, 2 epochs, live curves, to completion.
-  await byTestId(page, 'nav-train').click();
-  const datasetOption = byTestId(page, 'train-dataset').locator('option', { hasText: `${path.basename(folders.good)} (` });
-  await byTestId(page, 'train-dataset').selectOption((await datasetOption.getAttribute('value'))!);
+  // The next step from a dataset: "Train on this dataset" opens the Train view with it chosen.
+  await byTestId(page, 'nav-datasets').click();
+  await item.click();
+  await byTestId(page, 'train-on-dataset').click();
+  await expect(byTestId(page, 'train-dataset').locator('option:checked')).toContainText(`${path.basename(folders.good)} (`);
   await byTestId(page, 'train-preset').selectOption('quick');
   await byTestId(page, 'train-epochs').fill('2');
   await byTestId(page, 'train-batch-size').fill('6');
@@ -159,6 +161,10 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await page.reload();
   await expect(dropMarkers).toHaveCount(1, { timeout: 30_000 });
   await expect(dropMarkers.locator('title')).toHaveText(dropLabel!);
+  // The form kept what was typed across the reload: the dataset, the preset, the epochs of the second run.
+  await expect(byTestId(page, 'train-epochs')).toHaveValue('3');
+  await expect(byTestId(page, 'train-preset')).toHaveValue('quick');
+  await expect(byTestId(page, 'train-dataset').locator('option:checked')).toContainText(`${path.basename(folders.good)} (`);
 
   // Runs: both runs are in the history after the reload; compared, the stopped one resumed to completion, then deleted.
   await byTestId(page, 'nav-runs').click();
