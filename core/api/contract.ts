@@ -389,8 +389,8 @@ export interface LookupResult {
   query: string;
   crops: CropMode;
   predictions: Prediction[];
-  /** Nearest training images by fc7 features (Figure 4, right). */
-  byFeatures: NeighbourInfo[];
+  /** Nearest training images by fc7 features (Figure 4, right); null when the run has no stored features yet. */
+  byFeatures: NeighbourInfo[] | null;
   /** Activations of the run's fc7, the space of byFeatures (4096 in the paper's model, 256 in the quick preset). */
   featureWidth: number;
   /** Nearest training images by raw pixels, for contrast. */
@@ -462,6 +462,8 @@ export interface Requests {
   'cluster:import': { request: { folder: string }; response: { runId: string; pytorchTop1Error: number | null } };
   'kernels:get': { request: { runId: string; snapshot?: number }; response: KernelView };
   'lookup:query': { request: { runId: string; image: LookupImage; crops?: CropMode; k?: number }; response: LookupResult };
+  /** Computes and stores the fc7 features of the run's training images from its newest checkpoint, for Look-up's neighbours. */
+  'lookup:features': { request: { runId: string }; response: { images: number } };
   'confusion:get': { request: { runId: string; crops: CropMode }; response: ConfusionView };
   'confusion:cell': { request: { runId: string; crops: CropMode; trueLabel: number; predictedLabel: number }; response: CellImage[] };
 }

@@ -87,6 +87,7 @@ export const REQUEST_SCHEMAS = {
   'cluster:write': trainRequest,
   'cluster:import': z.strictObject({ folder: z.string().min(1).max(4096) }),
   'kernels:get': z.strictObject({ runId: id, snapshot: integer(0, 1e6).optional() }),
+  'lookup:features': z.strictObject({ runId: id }),
   'lookup:query': z.strictObject({
     runId: id,
     image: z.discriminatedUnion('kind', [

@@ -1,12 +1,13 @@
 // The compute side: answers a host's calls (protocol.ts) with the engine, on whatever backend this context has, and
 // streams training events back. It runs in a Node child process (the browser host), in the desktop app's hidden
 // compute window on Chromium's WebGPU, or in-process in tests; the code is the same.
+import fs from 'node:fs';
 import { serializeError } from '../api/contract';
 import { gpuLost, selectBackend, type BackendInfo, type BackendRequest } from '../backend/backend';
 import { evaluate } from '../evaluate/evaluate';
 import { exportCheckpoint } from '../workbench/export-checkpoint';
 import { storeTrainingFeatures } from '../workbench/features';
-import { neighbours, predict } from '../workbench/lookup';
+import { neighbours, pixelNeighbours, predict } from '../workbench/lookup';
 import { loadModel, type LoadedModel } from '../workbench/run-model';
 import { launchTraining, type RunningJob, type TrainJob } from '../workbench/training-job';
 import type { CallMessage, ComputeMethod, ComputeMethods, Endpoint, EvaluateAnswer, EvaluateJob, LookupJob, ModelFiles } from './protocol';
@@ -153,6 +154,8 @@ async function evaluateSplit(loaded: LoadedModel, job: EvaluateJob): Promise<Eva
 
 async function lookUp(loaded: LoadedModel, job: LookupJob): Promise<ComputeMethods['lookup']['result']> {
   const predictions = await predict(loaded, job.pixels, job.crops, 5);
+  // Predictions need only the checkpoint; a run without stored features still shows them, and its pixel neighbours.
+  if (!fs.existsSync(job.featuresFile)) return { predictions, byFeatures: null, byPixels: pixelNeighbours(loaded, job.pixels, job.k, job.self) };
   const near = await neighbours(loaded, job.featuresFile, job.pixels, job.k, job.self);
   return { predictions, ...near };
 }

@@ -52,7 +52,8 @@ export interface LookupJob extends ModelFiles {
 
 export interface LookupAnswer {
   predictions: Prediction[];
-  byFeatures: Neighbour[];
+  /** Null when the run has no stored features (they are stored when training completes, or on request). */
+  byFeatures: Neighbour[] | null;
   byPixels: Neighbour[];
 }
 

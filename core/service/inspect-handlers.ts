@@ -6,6 +6,7 @@ import { decodeImageBytes, DecodeError } from '../dataset/decode';
 import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, RANDOM_RANGE_SDS, runInitialConv1 } from '../inspect/colour-baseline';
 import { kernelGridPng, kernelScores, snapshotTowers, type KernelShape } from '../inspect/kernels';
 import type { KernelSnapshotRow } from '../runlog/run-log';
+import { readFeatureStore } from '../inspect/feature-store';
 import { featuresFile, datasetPixels, type Neighbour } from '../workbench/lookup';
 import { runModelFiles } from '../workbench/run-files';
 import { runDirectory } from '../workspace';
@@ -14,7 +15,7 @@ import type { Handlers } from './dispatch';
 import { jpegDataUrl, pngDataUrl, THUMBNAIL_SIZE } from '../inspect/image-urls';
 import type { ModelConfig } from '../model/config';
 
-type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'confusion:get' | 'confusion:cell'>;
+type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'lookup:features' | 'confusion:get' | 'confusion:cell'>;
 
 /** How kernel grids are drawn: 8 per row, each pixel 4x4, 1 pixel between kernels. */
 const GRID = { columns: 8, scale: 4, padding: 1 };
@@ -162,12 +163,19 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
         query: await jpegDataUrl(pixels),
         crops,
         predictions: answer.predictions,
-        byFeatures: await neighbourInfos(runId, answer.byFeatures),
+        byFeatures: answer.byFeatures === null ? null : await neighbourInfos(runId, answer.byFeatures),
         featureWidth: (files.run.config as { model: ModelConfig }).model.fcWidths[1],
         byPixels: await neighbourInfos(runId, answer.byPixels),
         trueLabel: trueLabel === null ? null : { label: dataset.labels[trueLabel]!, labelIndex: trueLabel },
       };
       return result;
+    },
+
+    'lookup:features': async ({ runId }) => {
+      const files = modelFiles(runId);
+      const runDir = runDirectory(context.workspace, runId);
+      await context.compute.call('features', { checkpoint: files.checkpoint, datasetDir: files.datasetDir, runDir });
+      return { images: readFeatureStore(featuresFile(runDir)).records.length };
     },
 
     'confusion:get': async ({ runId, crops }) => {

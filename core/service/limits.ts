@@ -7,6 +7,7 @@ import type { Handlers } from './dispatch';
 /** Requests in flight at once, per expensive channel. Thumbnails are cheap but come in bursts of pages. */
 export const IN_FLIGHT_LIMITS: Partial<Record<Channel, number>> = {
   'lookup:query': 4,
+  'lookup:features': 1,
   'confusion:get': 2,
   'confusion:cell': 4,
   'kernels:get': 4,
@@ -17,6 +18,7 @@ export const IN_FLIGHT_LIMITS: Partial<Record<Channel, number>> = {
 
 const WHAT: Partial<Record<Channel, string>> = {
   'lookup:query': 'look-ups',
+  'lookup:features': 'feature computations',
   'confusion:get': 'evaluations',
   'confusion:cell': 'confusion cells',
   'kernels:get': 'kernel views',

@@ -212,13 +212,25 @@ describe('the workbench service', () => {
       const store = readFeatureStore(featuresFile(runDirectory(workspace, runId)));
       const distances = store.records.map((_, i) => Math.sqrt(Array.from(q).reduce((s, v, j) => s + (v - store.features[i * store.dimension + j]!) ** 2, 0)));
       const order = distances.map((d, i) => [d, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 6);
-      expect(result.byFeatures.map((n) => n.index)).toEqual(order.map(([, i]) => i));
-      result.byFeatures.forEach((n, i) => expect(n.distance).toBeCloseTo(order[i]![0], 3));
+      expect(result.byFeatures!.map((n) => n.index)).toEqual(order.map(([, i]) => i));
+      result.byFeatures!.forEach((n, i) => expect(n.distance).toBeCloseTo(order[i]![0], 3));
     } finally {
       model.dispose();
     }
     const self = await handlers['lookup:query']({ runId, image: { kind: 'dataset', split: 'train', index: 5 } });
-    expect(self.byFeatures.map((n) => n.index)).not.toContain(5);
+    expect(self.byFeatures!.map((n) => n.index)).not.toContain(5);
+    // Without stored features: the predictions and the pixel neighbours all the same, no fc7 neighbours; computed on
+    // request, the same neighbours as before.
+    const file = featuresFile(runDirectory(workspace, runId));
+    fs.renameSync(file, `${file}.aside`);
+    try {
+      const bare = await handlers['lookup:query']({ runId, image: { kind: 'dataset', split: 'test', index: 4 } });
+      expect([bare.byFeatures, bare.predictions, bare.byPixels]).toEqual([null, result.predictions, result.byPixels]);
+      expect(await handlers['lookup:features']({ runId })).toEqual({ images: 24 });
+      expect((await handlers['lookup:query']({ runId, image: { kind: 'dataset', split: 'test', index: 4 } })).byFeatures).toEqual(result.byFeatures);
+    } finally {
+      fs.rmSync(`${file}.aside`, { force: true });
+    }
     // The class each dataset image is filed under, read from its folder (train/<class>/...): test 4 and train 5.
     const { labels } = await handlers['datasets:get']({ datasetId });
     const { items } = await handlers['datasets:images']({ datasetId, label: null, split: 'all', offset: 0, limit: 100 });

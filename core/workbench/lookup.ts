@@ -83,6 +83,32 @@ export async function features(loaded: LoadedModel, pixels: Uint8Array): Promise
   return out!;
 }
 
+/** A training image's neighbour entry from its position among the training entries. */
+function describeNeighbour(loaded: LoadedModel, n: { index: number; distance: number }): Neighbour {
+  const entry = loaded.dataset.entries('train')[n.index]!;
+  return { index: n.index, path: entry.path, label: loaded.dataset.labels[entry.label]!, distance: n.distance };
+}
+
+/**
+ * The k nearest training images by raw pixel distance over the 256x256 images: Figure 4's contrast, which needs no
+ * stored features. `self`, the query's own position when it is a training image, is left out.
+ */
+export function pixelNeighbours(loaded: LoadedModel, pixels: Uint8Array, k = 6, self = -1): Neighbour[] {
+  const train = loaded.dataset.entries('train');
+  const pixelsOf = (i: number) => {
+    try {
+      return loaded.dataset.readRecord(train[i]!.record);
+    } catch (error) {
+      if (error instanceof DamagedRecordError) return undefined; // left out, as in training
+      throw error;
+    }
+  };
+  return rawPixelNeighbours(pixels, pixelsOf, train.length, k + (self >= 0 ? 1 : 0))
+    .filter((n) => n.index !== self)
+    .slice(0, k)
+    .map((n) => describeNeighbour(loaded, n));
+}
+
 /**
  * The k nearest training images by Euclidean distance of fc7 features (exact: candidates from the GPU, re-ranked in
  * float64), and for contrast the k nearest by raw pixel distance over the 256x256 images (the paper's point: these
@@ -105,18 +131,5 @@ export async function neighbours(
   const q = await features(loaded, pixels);
   const exclude = (_: number, row: number) => store.records[row] === self;
   const byFeatureIndex = (await searchNeighbours(tf, q, store.features, store.dimension, k, { exclude }))[0]!.map((n) => ({ ...n, index: store.records[n.index]! }));
-  const pixelsOf = (i: number) => {
-    try {
-      return loaded.dataset.readRecord(train[i]!.record);
-    } catch (error) {
-      if (error instanceof DamagedRecordError) return undefined; // left out, as in training
-      throw error;
-    }
-  };
-  const byPixelIndex = rawPixelNeighbours(pixels, pixelsOf, train.length, k + (self >= 0 ? 1 : 0)).filter((n) => n.index !== self);
-  const describe = (n: { index: number; distance: number }): Neighbour => {
-    const entry = train[n.index]!;
-    return { index: n.index, path: entry.path, label: loaded.dataset.labels[entry.label]!, distance: n.distance };
-  };
-  return { byFeatures: byFeatureIndex.map(describe), byPixels: byPixelIndex.slice(0, k).map(describe) };
+  return { byFeatures: byFeatureIndex.map((n) => describeNeighbour(loaded, n)), byPixels: pixelNeighbours(loaded, pixels, k, self) };
 }
