@@ -466,6 +466,8 @@ export interface Requests {
   'lookup:features': { request: { runId: string }; response: { images: number } };
   'confusion:get': { request: { runId: string; crops: CropMode }; response: ConfusionView };
   'confusion:cell': { request: { runId: string; crops: CropMode; trueLabel: number; predictedLabel: number }; response: CellImage[] };
+  /** Cancels the evaluation 'confusion:get' is waiting for (its request then fails with E_CANCELLED); false when none runs. */
+  'confusion:cancel': { request: { runId: string; crops: CropMode }; response: { cancelled: boolean } };
 }
 
 export type Channel = keyof Requests;
@@ -486,6 +488,8 @@ export type HostEvent =
   | ({ type: 'run:step'; runId: string } & RunProgress)
   | ({ type: 'run:epoch'; runId: string; learningRateDropped: boolean; imagesPerSecond: number } & EpochPoint)
   | ({ type: 'run:learning-rate'; runId: string } & LearningRateChange)
+  /** How far an evaluation of a run's test split has got, in images. */
+  | { type: 'evaluation:progress'; runId: string; crops: CropMode; done: number; total: number }
   | { type: 'run:status'; runId: string; status: RunStatus }
   | { type: 'run:finished'; runId: string; outcome: 'completed' | 'stopped' | 'diverged' | 'failed'; message: string }
   | { type: 'jobs:changed'; state: JobState }
@@ -498,7 +502,8 @@ export const EVENT_CHANNEL = 'host:event';
 /**
  * Codes of the errors the host raises. E_BAD_REQUEST: a request failed its schema; E_NOT_FOUND: no such dataset, run
  * or file; E_PATH_REFUSED: a path outside the folders the user chose; E_BUSY: the thing is in use (a running run);
- * E_STATE: not possible in the current state (resume a completed run); E_COMPUTE: the engine failed (out of memory).
+ * E_STATE: not possible in the current state (resume a completed run); E_COMPUTE: the engine failed (out of memory);
+ * E_CANCELLED: the user cancelled it (a ten-crop evaluation).
  */
 export type ErrorCode =
   | 'E_BAD_REQUEST'
@@ -509,7 +514,8 @@ export type ErrorCode =
   | 'E_BUSY'
   | 'E_STATE'
   | 'E_COMPUTE'
-  | 'E_TOO_MANY_REQUESTS';
+  | 'E_TOO_MANY_REQUESTS'
+  | 'E_CANCELLED';
 
 /** Errors cross the boundary as data and become Errors again on the other side. */
 export interface SerializedError {

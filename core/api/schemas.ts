@@ -88,6 +88,7 @@ export const REQUEST_SCHEMAS = {
   'cluster:import': z.strictObject({ folder: z.string().min(1).max(4096) }),
   'kernels:get': z.strictObject({ runId: id, snapshot: integer(0, 1e6).optional() }),
   'lookup:features': z.strictObject({ runId: id }),
+  'confusion:cancel': z.strictObject({ runId: id, crops }),
   'lookup:query': z.strictObject({
     runId: id,
     image: z.discriminatedUnion('kind', [

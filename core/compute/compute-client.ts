@@ -3,7 +3,7 @@
 import { ApiError, type SerializedError } from '../api/contract';
 import type { BackendInfo, BackendRequest } from '../backend/backend';
 import type { TrainEvent } from '../train/events';
-import type { ComputeMethod, ComputeMethods, Endpoint, EventMessage, ReplyMessage } from './protocol';
+import type { CancelMessage, ComputeMethod, ComputeMethods, Endpoint, EventMessage, ProgressMessage, ReplyMessage } from './protocol';
 
 /** Starts a compute side and returns the host's end of its channel. */
 export type EndpointFactory = () => Endpoint;
@@ -12,6 +12,13 @@ interface Pending {
   method: ComputeMethod;
   resolve(value: unknown): void;
   reject(error: Error): void;
+  onProgress: ((done: number, total: number) => void) | undefined;
+}
+
+/** What a caller may add to a call: progress reports, and a signal that cancels it on the compute side. */
+export interface CallOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 /** An error that crossed the channel as data, made an Error again with its name and code. */
@@ -48,9 +55,9 @@ export class ComputeClient {
   }
 
   /** Calls a method, after the backend has started (so that its failure is reported as such). */
-  async call<M extends Exclude<ComputeMethod, 'backend'>>(method: M, args: ComputeMethods[M]['args']): Promise<ComputeMethods[M]['result']> {
+  async call<M extends Exclude<ComputeMethod, 'backend'>>(method: M, args: ComputeMethods[M]['args'], options: CallOptions = {}): Promise<ComputeMethods[M]['result']> {
     await this.backend();
-    return this.send(method, args);
+    return this.send(method, args, options);
   }
 
   /** True while a compute side is up. */
@@ -58,13 +65,17 @@ export class ComputeClient {
     return this.endpoint !== undefined;
   }
 
-  private send<M extends ComputeMethod>(method: M, args: ComputeMethods[M]['args']): Promise<ComputeMethods[M]['result']> {
+  private send<M extends ComputeMethod>(method: M, args: ComputeMethods[M]['args'], options: CallOptions = {}): Promise<ComputeMethods[M]['result']> {
     if (this.closed) return Promise.reject(new ApiError('E_STATE', 'The workbench is shutting down.'));
     const endpoint = this.connect();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, onProgress: options.onProgress });
       endpoint.post({ id, method, args });
+      const cancel = () => this.pending.has(id) && endpoint.post({ cancel: id } satisfies CancelMessage);
+      // Cancelled while the backend was starting: the compute side is told at once, and answers E_CANCELLED.
+      if (options.signal?.aborted) cancel();
+      else options.signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 
@@ -72,7 +83,7 @@ export class ComputeClient {
     if (this.endpoint) return this.endpoint;
     const endpoint = this.start();
     this.endpoint = endpoint;
-    endpoint.onMessage((message) => this.receive(message as ReplyMessage | EventMessage));
+    endpoint.onMessage((message) => this.receive(message as ReplyMessage | EventMessage | ProgressMessage));
     endpoint.onClose((reason) => {
       if (this.endpoint !== endpoint) return;
       this.endpoint = undefined;
@@ -86,13 +97,17 @@ export class ComputeClient {
     return endpoint;
   }
 
-  private receive(message: ReplyMessage | EventMessage): void {
+  private receive(message: ReplyMessage | EventMessage | ProgressMessage): void {
     if ('event' in message) {
       for (const listener of this.listeners) listener(message.runId, message.event);
       return;
     }
     const call = this.pending.get(message.id);
     if (!call) return;
+    if ('progress' in message) {
+      call.onProgress?.(message.progress.done, message.progress.total);
+      return;
+    }
     this.pending.delete(message.id);
     if (message.ok) call.resolve(message.result);
     else call.reject(revive(message.error));

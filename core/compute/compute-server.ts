@@ -10,12 +10,17 @@ import { storeTrainingFeatures } from '../workbench/features';
 import { neighbours, pixelNeighbours, predict } from '../workbench/lookup';
 import { loadModel, type LoadedModel } from '../workbench/run-model';
 import { launchTraining, type RunningJob, type TrainJob } from '../workbench/training-job';
-import type { CallMessage, ComputeMethod, ComputeMethods, Endpoint, EvaluateAnswer, EvaluateJob, LookupJob, ModelFiles } from './protocol';
+import type { CallMessage, CancelMessage, ComputeMethod, ComputeMethods, Endpoint, EvaluateAnswer, EvaluateJob, LookupJob, ModelFiles, ProgressMessage } from './protocol';
 
 /** Loaded models kept for the next look-up (a model of the paper's size is about 250 MB on the GPU). */
 const MODELS_KEPT = 2;
 
-type Implementation = { [M in ComputeMethod]: (args: ComputeMethods[M]['args']) => Promise<ComputeMethods[M]['result']> };
+/** What a method may use of its call besides its arguments: report progress, and see whether it was cancelled. */
+interface Call {
+  progress(done: number, total: number): void;
+  signal: AbortSignal;
+}
+type Implementation = { [M in ComputeMethod]: (args: ComputeMethods[M]['args'], call: Call) => Promise<ComputeMethods[M]['result']> };
 
 export class ComputeServer {
   private backendInfo: Promise<BackendInfo> | undefined;
@@ -31,7 +36,10 @@ export class ComputeServer {
     private readonly endpoint: Endpoint,
     private readonly onDeviceLost: () => void = () => {},
   ) {
-    endpoint.onMessage((message) => void this.answer(message as CallMessage));
+    endpoint.onMessage((message) => {
+      if (typeof message === 'object' && message !== null && 'cancel' in message) this.calls.get((message as CancelMessage).cancel)?.abort();
+      else void this.answer(message as CallMessage);
+    });
   }
 
   private readonly methods: Implementation = {
@@ -46,21 +54,29 @@ export class ComputeServer {
       else job.trainer.divideLearningRate();
       return true;
     },
-    evaluate: (job) => this.withModel(job, (loaded) => evaluateSplit(loaded, job)),
+    evaluate: (job, call) => this.withModel(job, (loaded) => evaluateSplit(loaded, job, call)),
     lookup: (job) => this.withModel(job, (loaded) => lookUp(loaded, job)),
     export: async ({ checkpoint, datasetDir, out, run }) => exportCheckpoint(checkpoint, datasetDir, out, run),
     features: (job) => this.withModel(job, async (loaded) => ({ file: await storeTrainingFeatures(loaded.model, loaded.dataset, job.runDir, loaded.recipe.inputScale) })),
   };
 
+  /** Calls in progress, by id: what a CancelMessage aborts. */
+  private readonly calls = new Map<number, AbortController>();
+
   private async answer(message: CallMessage): Promise<void> {
     const { id, method, args } = message;
+    const controller = new AbortController();
+    this.calls.set(id, controller);
+    const call: Call = { progress: (done, total) => this.endpoint.post({ id, progress: { done, total } } satisfies ProgressMessage), signal: controller.signal };
     try {
-      const implementation = this.methods[method] as ((args: unknown) => Promise<unknown>) | undefined;
+      const implementation = this.methods[method] as ((args: unknown, call: Call) => Promise<unknown>) | undefined;
       if (!implementation) throw new Error(`The compute side has no method '${String(method)}'.`);
       if (method !== 'backend') await this.backend();
-      this.endpoint.post({ id, ok: true, result: await implementation(args) });
+      this.endpoint.post({ id, ok: true, result: await implementation(args, call) });
     } catch (error) {
       this.endpoint.post({ id, ok: false, error: serializeError(error) });
+    } finally {
+      this.calls.delete(id);
     }
     if (gpuLost() && !this.lost) {
       this.lost = true;
@@ -122,10 +138,10 @@ export class ComputeServer {
   }
 }
 
-async function evaluateSplit(loaded: LoadedModel, job: EvaluateJob): Promise<EvaluateAnswer> {
+async function evaluateSplit(loaded: LoadedModel, job: EvaluateJob, call: Call): Promise<EvaluateAnswer> {
   const entries = loaded.dataset.entries(job.split);
   if (entries.length === 0) throw new Error(`The ${job.split} split of dataset '${loaded.dataset.manifest.name}' is empty.`);
-  const result = await evaluate(loaded.model, loaded.source, entries, loaded.transform, { crops: job.crops });
+  const result = await evaluate(loaded.model, loaded.source, entries, loaded.transform, { crops: job.crops, onProgress: call.progress, signal: call.signal });
   const classes = loaded.model.config.classes;
   const labels = Int32Array.from(entries.map((e) => e.label));
   const predicted = new Int32Array(entries.length).fill(-1); // -1: damaged in the cache, left out

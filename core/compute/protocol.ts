@@ -80,14 +80,23 @@ export interface CallMessage {
   method: ComputeMethod;
   args: unknown;
 }
+/** Host to compute: stop the call `cancel` at its next check (an evaluation between batches); it answers E_CANCELLED. */
+export interface CancelMessage {
+  cancel: number;
+}
 
 /** Compute to host. */
 export type ReplyMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SerializedError };
+/** Compute to host: how far the call `id` has got (an evaluation's images), before its reply. */
+export interface ProgressMessage {
+  id: number;
+  progress: { done: number; total: number };
+}
 export interface EventMessage {
   runId: string;
   event: TrainEvent;
 }
-export type ComputeMessage = ReplyMessage | EventMessage;
+export type ComputeMessage = ReplyMessage | EventMessage | ProgressMessage;
 
 /** One side of a message channel: a child process's IPC, a worker port, an Electron MessagePort. */
 export interface Endpoint {

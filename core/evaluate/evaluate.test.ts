@@ -131,8 +131,8 @@ describe('evaluate (section 6)', () => {
     let dead = 0;
     for (let u = 0; u < 256; u++) if (reference.every((r) => r.fc7[u]! <= 0)) dead++;
     expect(result.deadReluFraction).toBeCloseTo(dead / 256, 12);
-    // Images are read in chunks of 4 batches (8 images): progress after each.
-    expect(progress).toEqual([[8, IMAGES], [IMAGES, IMAGES]]);
+    // With progress asked for, images are read a batch at a time (2 images): progress after each.
+    expect(progress).toEqual([2, 4, 6, 8, 10, 12].map((done) => [done, IMAGES]));
   });
 
   it("averages the ten crops' probabilities (section 4.1): the corners and the centre, and their reflections", async () => {
@@ -180,13 +180,23 @@ describe('evaluate (section 6)', () => {
     zeros.forEach((p, k) => expect(result.probabilities[DAMAGED_RECORD * CLASSES + k]!).toBeCloseTo(p, 5));
   });
 
-  it('passes on an error that is not a damaged record, and reports progress once per chunk', async () => {
+  it('passes on an error that is not a damaged record, reports progress a batch at a time, and stops when cancelled', async () => {
     const broken = { size: SIZE, image: () => { throw new Error('disk gone'); }, mean: () => meanImage } as unknown as ImageSource;
     await expect(evaluate(model, broken, entries, transform)).rejects.toThrow('disk gone');
-    // Batch 3: chunks of 12 images, exactly the split: one report.
+    // Ten crops in batches of 30 crops: 3 images a batch.
     const progress: [number, number][] = [];
-    await evaluate(model, source(false), entries, transform, { batchSize: 3, onProgress: (done, total) => progress.push([done, total]) });
-    expect(progress).toEqual([[IMAGES, IMAGES]]);
+    await evaluate(model, source(false), entries, transform, { crops: 'ten', batchSize: 30, onProgress: (done, total) => progress.push([done, total]) });
+    expect(progress).toEqual([3, 6, 9, 12].map((done) => [done, IMAGES]));
+    // Cancelled after the first batch: no more images are read, and it says how far it got.
+    const controller = new AbortController();
+    let read = 0;
+    const counting = { size: SIZE, image: (r: number) => (read++, source(false).image(r)), mean: () => meanImage } as unknown as ImageSource;
+    await expect(evaluate(model, counting, entries, transform, { batchSize: 3, onProgress: () => controller.abort(), signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+      code: 'E_CANCELLED',
+      message: `The evaluation was cancelled after 3 of ${IMAGES} images.`,
+    });
+    expect(read).toBe(3);
   });
 
   it('says nothing about an empty split but that it is empty', async () => {

@@ -38,7 +38,10 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Called with the fc7 features [count, width] of each batch (centre mode only), e.g. to store them. */
   onFeatures?: (first: number, features: Float32Array) => void;
+  /** Called after each part with the images done; with it, parts are one batch of images, so that it moves. */
   onProgress?: (done: number, total: number) => void;
+  /** Checked between parts: once aborted, the evaluation stops and throws an AbortError. */
+  signal?: AbortSignal;
 }
 
 /** The crops an image is evaluated on: one centre crop, or the paper's ten (section 4.1). */
@@ -111,9 +114,14 @@ export async function evaluate(
   const width = model.config.fcWidths[1];
   const everActive = new Uint8Array(width);
   const batchSize = options.batchSize ?? 128;
-  const chunk = Math.max(crops.length, batchSize * 4);
+  // Images per part: a few batches' worth, or when progress is reported one batch's, and at most a quarter of the
+  // split (ten crops of a large split take minutes on a CPU, and the page shows how far they are).
+  const chunk = Math.max(1, options.onProgress ? Math.min(Math.floor(batchSize / crops.length), Math.ceil(entries.length / 4)) : batchSize * 4);
   const parts: Float32Array[] = [];
   for (let first = 0; first < entries.length; first += chunk) {
+    // A cancellation arrives as a message: let it be handled before the next part.
+    if (options.signal) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (options.signal?.aborted) throw Object.assign(new Error(`The evaluation was cancelled after ${first} of ${entries.length} images.`), { name: 'AbortError', code: 'E_CANCELLED' });
     const slice = entries.slice(first, first + chunk);
     // A damaged image is run as the mean image (so that positions stay aligned) and left out of the figures.
     const images = slice.map((e, i) => {

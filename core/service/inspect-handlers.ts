@@ -15,7 +15,7 @@ import type { Handlers } from './dispatch';
 import { jpegDataUrl, pngDataUrl, THUMBNAIL_SIZE } from '../inspect/image-urls';
 import type { ModelConfig } from '../model/config';
 
-type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'lookup:features' | 'confusion:get' | 'confusion:cell'>;
+type InspectHandlers = Pick<Handlers, 'kernels:get' | 'lookup:query' | 'lookup:features' | 'confusion:get' | 'confusion:cell' | 'confusion:cancel'>;
 
 /** How kernel grids are drawn: 8 per row, each pixel 4x4, 1 pixel between kernels. */
 const GRID = { columns: 8, scale: 4, padding: 1 };
@@ -26,6 +26,8 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
   const { log } = context;
   // Evaluations with each image's answer, per run, checkpoint and crops; computed once, shared by concurrent callers.
   const evaluations = new Map<string, Promise<EvaluateAnswer>>();
+  /** What cancels each evaluation in flight, by the same key. */
+  const cancels = new Map<string, AbortController>();
 
   const modelFiles = (runId: string) => {
     requireRun(log, runId);
@@ -41,7 +43,10 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
     const key = `${runId}\n${files.checkpoint}\n${crops}`;
     let pending = evaluations.get(key);
     if (!pending) {
-      pending = context.compute.call('evaluate', { checkpoint: files.checkpoint, datasetDir: files.datasetDir, split: 'test', crops }).then((answer) => {
+      const controller = new AbortController();
+      cancels.set(key, controller);
+      const onProgress = (done: number, total: number) => context.emit({ type: 'evaluation:progress', runId, crops, done, total });
+      pending = context.compute.call('evaluate', { checkpoint: files.checkpoint, datasetDir: files.datasetDir, split: 'test', crops }, { onProgress, signal: controller.signal }).then((answer) => {
         const checkpointRow = log.checkpoints(runId).find((c) => c.path === files.checkpoint);
         if (log.getRun(runId)) {
           log.addEvaluation({
@@ -60,6 +65,8 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
       });
       evaluations.set(key, pending);
       pending.catch(() => evaluations.delete(key));
+      const forget = () => cancels.delete(key);
+      pending.then(forget, forget);
     }
     return pending;
   };
@@ -196,6 +203,13 @@ export function inspectHandlers(context: ServiceContext): InspectHandlers {
         count: answer.count,
       };
       return view;
+    },
+
+    'confusion:cancel': async ({ runId, crops }) => {
+      requireRun(log, runId);
+      const running = [...cancels].filter(([key]) => key.startsWith(`${runId}\n`) && key.endsWith(`\n${crops}`));
+      for (const [, controller] of running) controller.abort();
+      return { cancelled: running.length > 0 };
     },
 
     'confusion:cell': async ({ runId, crops, trueLabel, predictedLabel }) => {

@@ -272,8 +272,17 @@ describe('the workbench service', () => {
         expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
       }
     }
+    // Ten crops: cancelled at once (the compute side sees it before its first batch), then asked again, with progress.
+    const cancelled = handlers['confusion:get']({ runId, crops: 'ten' });
+    expect(await handlers['confusion:cancel']({ runId, crops: 'ten' })).toEqual({ cancelled: true });
+    await expect(cancelled).rejects.toMatchObject({ code: 'E_CANCELLED', message: 'The evaluation was cancelled after 0 of 9 images.' });
+    expect(await handlers['confusion:cancel']({ runId, crops: 'ten' })).toEqual({ cancelled: false });
+    const from = events.length;
     const ten = await handlers['confusion:get']({ runId, crops: 'ten' });
     expect(ten.count).toBe(9);
+    // A quarter of the split a part at most: 3 images, 3 reports, the last at the end.
+    const progress = events.slice(from).filter((e): e is Extract<HostEvent, { type: 'evaluation:progress' }> => e.type === 'evaluation:progress' && e.runId === runId);
+    expect(progress.map((e) => [e.crops, e.done, e.total])).toEqual([['ten', 3, 9], ['ten', 6, 9], ['ten', 9, 9]]);
     expect((await handlers['runs:get']({ runId })).evaluations.map((e) => e.crops).sort()).toEqual(['centre', 'ten']);
   });
 

@@ -308,6 +308,10 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await shot(page, shots, '8-confusion');
   await byTestId(page, 'cell-image').first().getByTestId('cell-open').click();
   await expect(byTestId(page, 'prediction')).toHaveCount(5, { timeout: 60_000 });
+  // Ten crops beside the centre crop, for the same checkpoint.
+  await byTestId(page, 'nav-confusion').click();
+  await byTestId(page, 'confusion-crops').selectOption('ten');
+  await expect(byTestId(page, 'confusion-both')).toContainText(/centre crop [\d.]+%, ten crops [\d.]+% top-1 \([+-]?[\d.]+ points with ten crops\)/, { timeout: 120_000 });
 
   expect(errors).toEqual([]);
   return { runId };
