@@ -41,6 +41,13 @@ const PACKAGE = (name) => `^${name.replace('/', '\\/')}(\\/|$)`;
 // A relative path into one of the app's folders, e.g. '../../electron/main/x' (not the package 'electron/main').
 const FOLDER = (name) => `^\\.\\.?\\/(.*\\/)?${name}\\/`;
 
+/** What all of core/ may not import. */
+const CORE = [
+  { regex: PACKAGE('electron'), message: 'core/ must not import Electron: the engine runs in plain Node.' },
+  { regex: PACKAGE('svelte'), message: 'core/ must not import Svelte: the engine emits events and never calls UI code.' },
+  { regex: `${FOLDER('electron')}|${FOLDER('renderer')}|${FOLDER('cli')}`, message: 'core/ must not import from a host (electron/, renderer/, cli/): hosts call the engine, not the other way.' },
+];
+
 export default defineConfig(
   // scratch/: local experiments, kept out of git by .git/info/exclude.
   { ignores: ['node_modules/**', 'out/**', 'dist/**', 'resources/**', '.device/**', 'scratch/**', '.stryker-tmp/**', 'reports/**'] },
@@ -70,16 +77,20 @@ export default defineConfig(
   {
     // The engine runs in plain Node (and its compute part in any page with WebGPU): no UI framework, no host.
     files: ['core/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': restrict({
-        patterns: [
-          { regex: PACKAGE('electron'), message: 'core/ must not import Electron: the engine runs in plain Node.' },
-          { regex: PACKAGE('svelte'), message: 'core/ must not import Svelte: the engine emits events and never calls UI code.' },
-          { regex: `${FOLDER('electron')}|${FOLDER('renderer')}|${FOLDER('cli')}`, message: 'core/ must not import from a host (electron/, renderer/, cli/): hosts call the engine, not the other way.' },
-        ],
-      }),
-    },
+    rules: { '@typescript-eslint/no-restricted-imports': restrict({ patterns: CORE }) },
   },
+  // Within the engine, imports run one way: the model and evaluation below training, export below the workbench that
+  // calls it (each block repeats core/'s rules, which a later block for the same files would otherwise replace).
+  ...[
+    ['core/model/**/*.ts', ['train', 'evaluate', 'workbench', 'service', 'reproduce', 'export'], 'the model is below training, evaluation and the workbench'],
+    ['core/evaluate/**/*.ts', ['train', 'workbench', 'service', 'reproduce'], 'evaluation is below training and the workbench (the trainer calls it)'],
+    ['core/export/**/*.ts', ['workbench', 'service'], 'export is below the workbench (which calls it)'],
+  ].map(([files, above, why]) => ({
+    files: [files],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict({ patterns: [...CORE, { regex: above.map((f) => FOLDER(f)).join('|'), message: `${files.split('/**')[0]}/ must not import from ${above.map((f) => `core/${f}/`).join(', ')}: ${why}.` }] }),
+    },
+  })),
   {
     // The vocabulary is imported by every process and by the page: it imports nothing itself.
     files: ['core/vocabulary.ts'],

@@ -17,7 +17,7 @@ import { nearestNeighbours } from '../core/inspect/neighbours';
 import type { ReferenceResult } from '../core/reproduce/cross-check';
 import { PIXEL_SIDE, type Reproduction } from '../core/reproduce/reproduce';
 import { RunLog } from '../core/runlog/run-log';
-import { downscale } from '../core/train/augment';
+import { downscale } from '../core/model/input';
 import { readCheckpoint } from '../core/train/checkpoint';
 import { datasetPixels, features, featuresFile } from '../core/workbench/lookup';
 import { loadRun } from '../core/workbench/run-files';

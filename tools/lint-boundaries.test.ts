@@ -51,6 +51,24 @@ describe('core/ (the engine) imports no UI and no host', () => {
   });
 });
 
+describe('imports inside core/ run one way', () => {
+  it.each([
+    ['core/model/x.ts', '../train/trainer', /core\/model\/ must not import from core\/train\//],
+    ['core/model/x.ts', '../workbench/run-model', /the model is below training/],
+    ['core/evaluate/x.ts', '../train/augment', /core\/evaluate\/ must not import from core\/train\//],
+    ['core/evaluate/x.ts', '../workbench/lookup', /evaluation is below training and the workbench/],
+    ['core/export/x.ts', '../workbench/version', /core\/export\/ must not import from core\/workbench\//],
+  ])('%s may not import %s', async (file, source, message) => {
+    expect(await problems(file, importing(source))).toEqual(restricted(message));
+  });
+
+  it('keeps the rules of all of core/ for those folders, and lets them import what is below them', async () => {
+    expect(await problems('core/evaluate/x.ts', importing('../../cli/main'))).toEqual(restricted(/must not import from a host/));
+    expect(await problems('core/evaluate/x.ts', importing('../model/input'))).toEqual([]);
+    expect(await problems('core/train/x.ts', importing('../evaluate/evaluate'))).toEqual([]);
+  });
+});
+
 describe('core/vocabulary.ts, which every process and the page import', () => {
   it('imports nothing, not even a type', async () => {
     expect(await problems('core/vocabulary.ts', importing('./words'))).toEqual(restricted(/core\/vocabulary\.ts imports nothing/));

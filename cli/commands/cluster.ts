@@ -8,7 +8,7 @@ import { newJobId, worldSizes, writeClusterJob } from '../../core/cluster/job';
 import { storeTrainingFeatures } from '../../core/workbench/features';
 import { loadRun } from '../../core/workbench/run-files';
 import { runSettings } from '../../core/workbench/training';
-import { codeVersion } from '../../core/workbench/version';
+import { codeVersion } from '../../core/version';
 import { runDirectory } from '../../core/workspace';
 import type { Context, WithContext } from '../context';
 import { CliError, EXIT, importRefusal, usageError } from '../errors';

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { forkCompute } from '../../core/compute/node-compute';
 import { PathPolicy } from '../../core/service/paths';
 import { createService } from '../../core/service/service';
-import { codeVersion } from '../../core/workbench/version';
+import { codeVersion } from '../../core/version';
 import { startBrowserHost } from '../../server/browser-host';
 import type { Context, GlobalOptions, WithContext } from '../context';
 import { integerOption, notFound, usageError } from '../errors';

@@ -6,8 +6,8 @@ import type { ImageEntry } from '../dataset/types';
 import { AlexNet } from '../model/alexnet';
 import { quickConfig } from '../model/config';
 import { Rng } from '../random/rng';
-import type { InputTransform } from '../train/augment';
-import type { ImageSource } from '../train/image-source';
+import type { InputTransform } from '../model/input';
+import type { ImageSource } from '../dataset/image-source';
 import { evaluate } from './evaluate';
 
 // The quick preset's network (real, on the WebAssembly engine) on 12 random 128x128 images of 6 classes; the

@@ -8,8 +8,8 @@ import { CACHE_IMAGE_SIZE } from '../dataset/types';
 import { centreCropOffset } from '../evaluate/ten-crop';
 import { parameterSpecs } from '../model/alexnet';
 import type { ModelConfig } from '../model/config';
-import type { InputTransform } from '../train/augment';
-import { codeVersion } from '../workbench/version';
+import type { InputTransform } from '../model/input';
+import { codeVersion } from '../version';
 import { alexnetGraph } from './onnx-graph';
 import { encodeOnnx } from './onnx-file';
 

@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { studentTQuantile } from '../math/student-t';
-import type { Errors, Reproduction } from './reproduce';
+import type { CrossCheck, Errors, Reproduction } from './results';
+
+export type { CrossCheck, CrossCheckVerdict } from './results';
 
 /** How far (in points of top-1 error) our full model may be from the reference's. */
 export const CROSS_CHECK_TOLERANCE = 2;
@@ -14,8 +16,6 @@ export const CROSS_CHECK_TOLERANCE = 2;
 export const MIN_PAIRED_SEEDS = 5;
 /** The confidence of the interval the verdict reads. */
 export const CROSS_CHECK_CONFIDENCE = 0.95;
-
-export type CrossCheckVerdict = 'within' | 'outside' | 'cannot tell';
 
 const errorsSchema = z.object({ top1: z.number().min(0).max(1), top5: z.number().min(0).max(1) });
 
@@ -42,28 +42,6 @@ const referenceSchema = z.object({
 });
 
 export type ReferenceResult = z.infer<typeof referenceSchema>;
-
-export interface CrossCheck {
-  /** `pixels`: where the reference's pixels came from ('workbench cache', or 'decoded by Pillow'), when it says. */
-  reference: { name: string; version: string | null; device: string; date: string; file: string; pixels: string | null };
-  tolerancePoints: number;
-  /** The full model's centre-crop top-1 error, one per seed, ours and the reference's (paired or not). */
-  ours: { seed: number; top1: number }[];
-  theirs: { seed: number; top1: number }[];
-  /** The seeds both sides trained, in seed order: each one's top-1 errors and their difference in points. */
-  pairs: { seed: number; ours: number; theirs: number; differencePoints: number }[];
-  /** Mean of the paired differences, ours minus theirs, in points (positive: we are worse); NaN without pairs. */
-  differencePoints: number;
-  /** Its standard error (the differences' sample sd over the square root of the pairs); NaN with fewer than 2. */
-  standardErrorPoints: number;
-  /** The CROSS_CHECK_CONFIDENCE interval of the mean difference, in points; null with fewer than 2 pairs. */
-  interval: { confidence: number; low: number; high: number } | null;
-  verdict: CrossCheckVerdict;
-  /** The verdict in one sentence, with its reason. */
-  reading: string;
-  /** Every variant both sides trained: its centre-crop errors, averaged over its seeds. */
-  variants: { id: string; ours: Errors; theirs: Errors }[];
-}
 
 /** Reads and checks a reference file, naming the file and the field when it is not one. */
 export function readReference(file: string): ReferenceResult {

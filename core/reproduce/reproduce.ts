@@ -2,7 +2,6 @@
 // (the full model under several seeds, for error bars), evaluates every run with the centre crop and ten crops, and
 // measures Figures 3 and 4 on the full model's runs. The report is written by report.ts.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ColourBaseline } from '../api/contract';
 import type { BackendInfo } from '../backend/backend';
 import type { Dataset } from '../dataset/dataset';
 import { CACHE_IMAGE_SIZE } from '../dataset/types';
@@ -11,17 +10,19 @@ import { readFeatureStore } from '../inspect/feature-store';
 import { searchNeighbours } from '../inspect/neighbours';
 import type { Preset } from '../model/config';
 import type { RunLog, RunRow } from '../runlog/run-log';
-import { downscale } from '../train/augment';
+import { downscale } from '../model/input';
 import type { TrainEvent } from '../train/events';
 import type { RecipeName } from '../train/recipe';
 import { featuresFile } from '../workbench/lookup';
 import { loadRun } from '../workbench/run-files';
 import { resumeTraining, runSettings, startTraining, type TrainingRequest, type TrainingSession } from '../workbench/training';
-import { codeVersion } from '../workbench/version';
+import { codeVersion } from '../version';
 import { runDirectory, type Workspace } from '../workspace';
-import type { CrossCheck } from './cross-check';
-import { precisionAtK, towerColour, towerHistory, type TowerHistory } from './measures';
+import type { Errors, Reproduction, Retrieval, RunResult, RunStart } from './results';
+import { precisionAtK, towerColour, towerHistory } from './measures';
 import { ABLATION_VARIANTS, FULL_MODEL, type Variant } from './variants';
+
+export type { Errors, Reproduction, Retrieval, RunResult, RunStart } from './results';
 
 /** Side of the images raw-pixel retrieval compares (the 256x256 cache averaged in 4x4 blocks: 12,288 values). */
 export const PIXEL_SIDE = 64;
@@ -46,59 +47,6 @@ export interface ReproduceOptions {
   /** Called as each run starts (new, reused or resumed), and with its training events. */
   onRun?: (variant: Variant, seed: number, runId: string, how: RunStart, position: { index: number; total: number }) => void;
   onEvent?: (event: TrainEvent) => void;
-}
-
-/** How a run of the reproduction came about. */
-export type RunStart = 'new' | 'reused' | 'resumed';
-
-export interface Errors {
-  top1: number;
-  top5: number;
-}
-
-export interface RunResult {
-  runId: string;
-  seed: number;
-  crops: Record<CropMode, Errors>;
-}
-
-export interface Retrieval {
-  runId: string;
-  seed: number;
-  ks: number[];
-  /** precision@k of fc7 neighbours and of raw-pixel neighbours, one per k. */
-  fc7: number[];
-  pixels: number[];
-  /** A few test queries with their six nearest training images each way (positions in the splits). */
-  examples: { query: number; byFeatures: number[]; byPixels: number[] }[];
-  /**
-   * The paper's second point about Figure 4: the mean raw-pixel distance (Euclidean, 64x64, 0..255) from a test image
-   * to its k nearest training images (k the largest of ks) as fc7 finds them and as pixels find them; fc7's are far
-   * apart in pixels when the first is much the larger. Absent from reports written before it was measured.
-   */
-  pixelDistance?: { k: number; fc7: number; pixels: number };
-}
-
-export interface Reproduction {
-  date: string;
-  codeVersion: string;
-  backend: string;
-  device: string;
-  preset: Preset;
-  recipe: RecipeName;
-  epochs: number;
-  batchSize: number;
-  dataset: { id: string; name: string; labels: string[]; train: number; test: number };
-  variants: { variant: Variant; runs: RunResult[] }[];
-  /**
-   * Figure 3 for each run of the full model: the towers' scores after every epoch, and after the last against their
-   * baselines (absent from reports written before it was measured, and for a run without kernel snapshots).
-   */
-  towers: { runId: string; seed: number; history: TowerHistory; colour?: ColourBaseline }[];
-  /** Figure 4 for each run of the full model. */
-  retrieval: Retrieval[];
-  /** The comparison with an independent reference (PyTorch), when one was given. */
-  crossCheck?: CrossCheck;
 }
 
 async function evaluateRun(log: RunLog, runId: string): Promise<Record<CropMode, Errors>> {

@@ -6,7 +6,7 @@ import { importClusterJob, JobError } from '../cluster/import-job';
 import { newJobId, worldSizes, writeClusterJob } from '../cluster/job';
 import { runModelFiles } from '../workbench/run-files';
 import { runSettings } from '../workbench/training';
-import { codeVersion } from '../workbench/version';
+import { codeVersion } from '../version';
 import { runDirectory } from '../workspace';
 import type { ServiceContext } from './context';
 import type { Handlers } from './dispatch';

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ColourStatistics } from '../dataset/types';
 import { Rng } from '../random/rng';
-import { downscale, imageRng, NO_SHIFT, pcaShift, PCA_NOISE_STD, randomCrop, writeCrop, writeTrainingCrop } from './augment';
+import { downscale, NO_SHIFT, writeCrop } from '../model/input';
+import { imageRng, pcaShift, PCA_NOISE_STD, randomCrop, writeTrainingCrop } from './augment';
 
 function randomImage(size: number, seed: number): Uint8Array {
   const rng = new Rng(seed);

@@ -3,7 +3,7 @@
 import { openDataset } from '../dataset/dataset';
 import { exportModel, type ExportedFiles } from '../export/export';
 import { readCheckpoint } from '../train/checkpoint';
-import { ImageSource } from '../train/image-source';
+import { ImageSource } from '../dataset/image-source';
 
 /** Writes the export of a checkpoint into `out`; needs no run log (the compute side runs it, off the host's thread). */
 export function exportCheckpoint(checkpoint: string, datasetDir: string, out: string, run: { id: string; name: string }): ExportedFiles & { folder: string } {

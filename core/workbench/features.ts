@@ -4,7 +4,7 @@ import type { Dataset } from '../dataset/dataset';
 import { evaluate } from '../evaluate/evaluate';
 import { writeFeatureStore } from '../inspect/feature-store';
 import type { AlexNet } from '../model/alexnet';
-import { ImageSource } from '../train/image-source';
+import { ImageSource } from '../dataset/image-source';
 
 export const FEATURES_FILE = 'features.bin';
 

@@ -9,7 +9,7 @@ import { topK } from '../evaluate/metrics';
 import { averageTenCrop } from '../evaluate/ten-crop';
 import { readFeatureStore, type FeatureStore } from '../inspect/feature-store';
 import { rawPixelNeighbours, searchNeighbours } from '../inspect/neighbours';
-import { downscale } from '../train/augment';
+import { downscale } from '../model/input';
 import { FEATURES_FILE } from './features';
 import type { LoadedModel } from './run-model';
 import type { Prediction } from '../vocabulary';

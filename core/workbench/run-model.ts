@@ -5,9 +5,9 @@ import { openDataset } from '../dataset/dataset';
 import { bufferLimitBytes } from '../backend/backend';
 import { AlexNet } from '../model/alexnet';
 import { checkBufferLimit } from '../model/buffers';
-import type { InputTransform } from '../train/augment';
+import type { InputTransform } from '../model/input';
 import { readCheckpoint } from '../train/checkpoint';
-import { ImageSource } from '../train/image-source';
+import { ImageSource } from '../dataset/image-source';
 import type { Recipe } from '../train/recipe';
 
 export interface LoadedModel {

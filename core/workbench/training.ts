@@ -14,7 +14,7 @@ import { checkpointProblem, readCheckpointHeader } from '../train/checkpoint';
 import { recipe as makeRecipe, validateRecipe, type Recipe, type RecipeName } from '../train/recipe';
 import type { Trainer, TrainResult } from '../train/trainer';
 import { runDirectory, type Workspace } from '../workspace';
-import { codeVersion } from './version';
+import { codeVersion } from '../version';
 import { runRecorder } from './recorder';
 import { launchTraining, type TrainJob } from './training-job';
 import { counted } from '../words';

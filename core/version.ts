@@ -8,7 +8,7 @@ let cached: string | undefined;
 
 export function codeVersion(): string {
   if (cached) return cached;
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   let version = 'unknown';
   try {
     version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;

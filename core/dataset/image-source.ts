@@ -1,7 +1,7 @@
 // Serves a dataset's cached images at the model's image size (256 for the paper, smaller for the quick preset).
-import { CACHE_IMAGE_SIZE } from '../dataset/types';
-import type { Dataset } from '../dataset/dataset';
-import { downscale } from './augment';
+import { CACHE_IMAGE_SIZE } from './types';
+import type { Dataset } from './dataset';
+import { downscale } from '../model/input';
 
 /** Images are kept in memory after the first read when all of them fit in this many bytes. */
 const MEMORY_BUDGET_BYTES = 768 * 1024 * 1024;
