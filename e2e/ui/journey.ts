@@ -59,6 +59,8 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
 
+  // The header names the version (the package's, with the commit in a checkout), read by the host's bundle too.
+  await expect(page.locator('header .brand')).toHaveText(/^AlexNet Workbench \d+\.\d+\.\d+(\+[0-9a-f]+)?$/);
   // Datasets: import through the UI, with progress; class counts as bars; thumbnails of real photos.
   await importFolder(page, folders.good);
   const item = byTestId(page, 'dataset-item').filter({ hasText: path.basename(folders.good) });
@@ -130,7 +132,17 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(byTestId(page, 'chart-loss').getByTestId('series').first()).toHaveAttribute('d', /L/, { timeout: 60_000 });
   await expect(byTestId(page, 'train-status')).toContainText('completed', { timeout: 300_000 });
   for (const chart of ['chart-loss', 'chart-top1', 'chart-top5']) await expect(byTestId(page, chart).getByTestId('series').first()).toHaveAttribute('d', /\d/);
+  // TensorBoard's smoothing of the per-step loss (the raw steps stay, faint), axis titles, and a log scale for the loss.
+  const loss = byTestId(page, 'chart-loss');
+  await expect(loss.locator('[data-testid="series"][data-label^="Loss per step (smoothed"]')).toHaveCount(1);
+  await expect(loss.getByTestId('y-label')).toHaveText('cross-entropy');
+  await byTestId(page, 'curves-log-loss').check();
+  await expect(loss.getByTestId('y-label')).toHaveText('cross-entropy (log scale)');
+  await expect(loss.getByTestId('series').first()).toHaveAttribute('d', /L/);
   await shot(page, shots, '4-train');
+  await byTestId(page, 'curves-log-loss').uncheck();
+  await byTestId(page, 'curves-smoothing').fill('0');
+  await expect(loss.locator('[data-testid="series"][data-label^="Loss per step (smoothed"]')).toHaveCount(0);
 
   // A second run, steered from the Train view: pause, resume, divide the learning rate, stop (with a checkpoint).
   await byTestId(page, 'train-epochs').fill('3');

@@ -77,3 +77,44 @@ export function nearestIndex(points: readonly Point[], value: number): number {
   if (low > 0 && Math.abs(points[low - 1]!.x - value) < Math.abs(points[low]!.x - value)) return low - 1;
   return low;
 }
+
+/** Maps [domain0, domain1] (both above 0) onto [range0, range1] on a log scale; values at or below 0 map to NaN. */
+export function logarithmic(domain: [number, number], range: [number, number]): (value: number) => number {
+  const toLog = linear([Math.log10(domain[0]), Math.log10(domain[1])], range);
+  return (value) => (value > 0 ? toLog(Math.log10(value)) : Number.NaN);
+}
+
+/**
+ * Ticks of a log axis over [min, max] (both above 0): 1, 2 and 5 times each power of ten inside, the decades alone
+ * over more than three, and the linear axis' ticks over less than one decade (a loss from 1.5 to 2.6, say).
+ */
+export function logTicks(min: number, max: number): number[] {
+  if (!(min > 0) || !(max > min)) return [min];
+  const ticks: number[] = [];
+  const decades = Math.log10(max) - Math.log10(min);
+  if (decades < 1) return niceTicks(min, max, 4);
+  const multiples = decades > 3 ? [1] : [1, 2, 5];
+  for (let power = Math.floor(Math.log10(min)); power <= Math.ceil(Math.log10(max)); power++) {
+    for (const m of multiples) {
+      const t = Number((m * 10 ** power).toPrecision(12));
+      if (t >= min * (1 - 1e-9) && t <= max * (1 + 1e-9)) ticks.push(t);
+    }
+  }
+  return ticks.length >= 2 ? ticks : [min, max];
+}
+
+/**
+ * TensorBoard's smoothing: an exponential moving average with `weight` (0: none, up to 0.999), debiased so that the
+ * first points are not pulled towards 0. Non-finite values are passed through and do not enter the average.
+ */
+export function smooth(points: readonly Point[], weight: number): Point[] {
+  if (weight <= 0) return [...points];
+  let last = 0;
+  let count = 0;
+  return points.map((p) => {
+    if (!Number.isFinite(p.y)) return p;
+    last = last * weight + (1 - weight) * p.y;
+    count++;
+    return { x: p.x, y: last / (1 - weight ** count) };
+  });
+}
