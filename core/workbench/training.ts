@@ -113,8 +113,9 @@ export function resumeJob(
   const runDir = runDirectory(workspace, runId);
   adoptCheckpointFiles(log, runId, runDir);
   const checkpoint = newestUsableCheckpoint(log, runId);
-  if (!checkpoint && (run.stepsDone === 0 || log.notices(runId).some((n) => n.code === 'damaged-checkpoint'))) {
-    // A run that never trained (it was taken off the queue, or the app closed first) starts from its settings.
+  if (!checkpoint && (run.stepsDone === 0 || log.checkpoints(runId).length === 0 || log.notices(runId).some((n) => n.code === 'damaged-checkpoint'))) {
+    // A run that never trained (it was taken off the queue, or the app closed first), or whose first checkpoint the
+    // run log never recorded (a full disk), starts from its settings: the same seed trains the same steps again.
     const { model, recipe } = run.config as { model: ModelConfig; recipe: Recipe };
     const epochs = options.epochs ?? recipe.epochs;
     if (options.epochs !== undefined) log.updateRun(runId, { epochsPlanned: epochs });
@@ -150,17 +151,30 @@ export function newestReadableCheckpoint(log: RunLog, runId: string): string | u
 
 /**
  * Adopts checkpoint files of the run's folder that the run log does not know: written by the compute side while the
- * log could not record them (a full disk, a crash between the two). Each must be whole and belong to the run.
+ * log could not record them (a full disk, a crash between the two). Each must be whole and belong to the run, and
+ * the log must hold the run's record up to it (its epochs, and its steps as the log keeps them, core/workbench/
+ * recorder.ts): a checkpoint past a gap in the record is left alone, and training resumes from the one before (or
+ * from the start), training the same steps again and recording them, so that the curves have no hole.
  */
 export function adoptCheckpointFiles(log: RunLog, runId: string, runDir: string): void {
   const dir = path.join(runDir, 'checkpoints');
   if (!fs.existsSync(dir)) return;
   const known = new Set(log.checkpoints(runId).map((c) => c.path));
+  const epochs = new Set(log.epochMetrics(runId).map((e) => e.epoch));
+  const lastStep = log.stepMetrics(runId).reduce((last, s) => Math.max(last, s.step), 0);
   for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.ckpt')).sort()) {
     const file = path.join(dir, name);
     if (known.has(file)) continue;
     const header = readCheckpointHeader(file);
     if (!header || header.runId !== runId || checkpointProblem(file)) continue;
+    const { epoch, globalStep } = header.position;
+    // Steps past 10,000 are kept one in 10, past 100,000 one in 100 (and the last of each epoch).
+    const thinning = globalStep <= 10_000 ? 0 : globalStep <= 100_000 ? 9 : 99;
+    const recorded = Array.from({ length: epoch }, (_, i) => i + 1).every((e) => epochs.has(e)) && lastStep >= globalStep - thinning;
+    if (!recorded) {
+      log.addNotice({ runId, level: 'info', code: 'checkpoint-not-adopted', message: `Checkpoint '${file}' was written, but the run log lost the metrics before it; training resumes from an earlier point and records those steps again.` });
+      continue;
+    }
     log.addCheckpoint({ runId, epoch: header.position.epoch, step: header.position.globalStep, path: file, bytes: header.bytes, sha256: header.sha256 });
     log.addNotice({ runId, level: 'info', code: 'checkpoint-adopted', message: `Checkpoint '${file}' was written but not recorded (the run log could not take it); it is used now.` });
   }
