@@ -174,9 +174,8 @@ export function datasetHandlers(context: ServiceContext, onJobsChanged: () => vo
     },
     'datasets:import': async ({ folder, ...options }) => {
       const real = paths.check(folder, 'Folder');
-      if (options.exclude?.some((p) => p.startsWith('/') || p.includes('\\') || p.split('/').includes('..'))) {
-        throw new ApiError('E_BAD_REQUEST', `Files to leave out are paths inside the folder with '/' separators (e.g. 'cats/001.jpg'); got '${options.exclude.find((p) => p.startsWith('/') || p.includes('\\') || p.split('/').includes('..'))}'.`);
-      }
+      const outside = options.exclude?.find((p) => p.startsWith('/') || p.includes('\\') || p.split('/').includes('..'));
+      if (outside !== undefined) throw new ApiError('E_BAD_REQUEST', `Files to leave out are paths inside the folder with '/' separators (e.g. 'cats/001.jpg'); got '${outside}'.`);
       if (running.has(real)) throw new ApiError('E_BUSY', `Folder '${folder}' is being imported already.`);
       const jobId = `import-${randomUUID().slice(0, 8)}`;
       running.set(real, jobId);

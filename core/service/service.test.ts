@@ -22,7 +22,7 @@ import { serviceWithCompute, smallDataset, tempHome } from '../../e2e/fixtures';
 import type { Handlers } from './dispatch';
 import type { Service } from './service';
 
-const NO_ABLATIONS = { oneTower: false, noLrn: false, nonOverlappingPooling: false, noDropout: false, noPcaNoise: false };
+import { NO_ABLATIONS } from '../vocabulary';
 
 let workspace: Workspace;
 let service: Service;
