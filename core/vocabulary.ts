@@ -80,3 +80,37 @@ export const LIMITS = {
   /** Exclusive of 0. */
   learningRate: { max: 10 },
 } as const;
+
+/** A probe of a run's settings: a few training steps timed on the backend in use (core/train/probe.ts). */
+export interface ProbeMeasurement {
+  batch: number;
+  /** Timed steps and their median, in seconds, each with the host's assembly of its batch (crops, colour shift). */
+  steps: number;
+  stepSeconds: number;
+  /** One forward pass of a batch as evaluation makes it (no dropout, no gradients), median of as many. */
+  forwardSeconds: number;
+  /** Bytes of the model's parameters, and of the parameters with the optimizer's state (momentum, Adam's moments). */
+  parameterBytes: number;
+  stateBytes: number;
+  /** The most tensor bytes held at once during a step, the state included. */
+  peakBytes: number;
+}
+
+/** A run's time per epoch and memory before it starts, from a probe (core/train/estimate.ts). */
+export interface TrainingEstimate {
+  /** What was measured, and at what batch. */
+  probe: ProbeMeasurement;
+  /** True when the probe's batch was smaller than the run's and the figures below are scaled from it. */
+  scaled: boolean;
+  stepsPerEpoch: number;
+  secondsPerStep: number;
+  imagesPerSecond: number;
+  /** Training steps of one epoch, and the evaluation of the test split that ends it (centre crops). */
+  trainSecondsPerEpoch: number;
+  evaluateSecondsPerEpoch: number;
+  secondsPerEpoch: number;
+  secondsInAll: number;
+  /** Tensor memory at a step's peak: parameters, optimizer state, gradients and activations. */
+  peakBytes: number;
+  stateBytes: number;
+}

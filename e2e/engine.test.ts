@@ -43,6 +43,13 @@ for (const backendName of ['cpu', 'wasm', 'webgpu'] as const) {
 
     const request = (): TrainingRequest => ({ dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: 2, batchSize: 6 }, seed: 7 });
 
+    it('says whether it computes on a hardware GPU, and explains what Dawn prints about a software adapter', (context) => {
+      if (!backend) return context.skip(`no ${backendName} backend here`);
+      const software = /llvmpipe|lavapipe|swiftshader/i.test(backend.device);
+      expect(backend.accelerated).toBe(backendName === 'webgpu' && !software);
+      if (backendName === 'webgpu' && software) expect(backend.notice).toMatch(/correct but slow\. Dawn's 'artificially reduced' warnings before this line .* harmless\.$/);
+    });
+
     it('trains, stops with a checkpoint, resumes exactly, evaluates and looks inside', async (context) => {
       if (!backend) return context.skip(`no ${backendName} backend here`);
       // Uninterrupted: 2 epochs of 3 steps.

@@ -3,9 +3,9 @@
 // preload and the browser socket forward it, the renderer imports its types only. It imports nothing but the
 // vocabulary (core/vocabulary.ts, which imports nothing), on purpose: the renderer type-checks this file under a
 // DOM-only tsconfig. The request schemas live beside it, in schemas.ts.
-import type { Ablations, CropMode, EpochRecord, NoticeLevel, Prediction, Preset, RecipeName, RunStatus, Split } from '../vocabulary';
+import type { Ablations, CropMode, EpochRecord, NoticeLevel, Prediction, Preset, ProbeMeasurement, RecipeName, RunStatus, Split, TrainingEstimate } from '../vocabulary';
 
-export type { Ablations, CropMode, NoticeLevel, Prediction, Preset, RecipeName, RunStatus, Split };
+export type { Ablations, CropMode, NoticeLevel, Prediction, Preset, ProbeMeasurement, RecipeName, RunStatus, Split, TrainingEstimate };
 
 export interface BackendSummary {
   /** 'webgpu', 'cpu' or 'tensorflow'. */
@@ -14,6 +14,8 @@ export interface BackendSummary {
   device: string;
   /** Set when the backend is not what was asked for, or is slow. */
   notice: string | null;
+  /** A hardware GPU; false on the CPU and on software adapters. */
+  accelerated: boolean;
 }
 
 export interface AppInfo {
@@ -191,6 +193,15 @@ export interface TrainOptions {
   defaults: RecipeDefaults[];
   ablations: AblationInfo[];
   backend: BackendSummary | null;
+}
+
+/** A run's time per epoch and memory, estimated before it starts from a probe on the backend in use. */
+export interface TrainEstimate extends TrainingEstimate {
+  backend: BackendSummary;
+  epochs: number;
+  batchSize: number;
+  trainImages: number;
+  testImages: number;
 }
 
 export type ControlAction = 'pause' | 'resume' | 'stop' | 'divide-learning-rate';
@@ -444,6 +455,8 @@ export interface Requests {
   'train:options': { request: undefined; response: TrainOptions };
   /** Starts a run now, or queues it behind the one training. */
   'train:start': { request: TrainRequest; response: { runId: string; queued: boolean } };
+  /** Measures a few training steps of these settings on the backend in use; refused while a run trains. */
+  'train:estimate': { request: TrainRequest; response: TrainEstimate };
   'train:resume': { request: { runId: string; epochs?: number }; response: { runId: string; queued: boolean } };
   'train:control': { request: { runId: string; action: ControlAction }; response: JobState };
   'jobs:state': { request: undefined; response: JobState };

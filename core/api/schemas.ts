@@ -75,6 +75,7 @@ export const REQUEST_SCHEMAS = {
   'datasets:thumbnails': z.strictObject({ datasetId: id, images: z.array(imageRef).max(200), size: integer(16, 256).optional() }),
   'train:options': nothing,
   'train:start': trainRequest,
+  'train:estimate': trainRequest,
   'train:resume': z.strictObject({ runId: id, epochs: epochs.optional() }),
   'train:control': z.strictObject({ runId: id, action: z.enum(['pause', 'resume', 'stop', 'divide-learning-rate']) }),
   'jobs:state': nothing,

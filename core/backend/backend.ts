@@ -26,9 +26,13 @@ export interface BackendInfo {
   device: string;
   /** Set when the backend in use is not what was asked for, or is slow: shown to the user. */
   notice?: string;
+  /** True on a hardware GPU; false on the CPU and on software adapters (lavapipe, SwiftShader), where the paper's model is slow. */
+  accelerated: boolean;
 }
 
 let webgpuInstalled: Promise<GPUAdapterInfo | undefined> | undefined;
+/** True when WebGPU is Dawn's, in Node (not a page's navigator.gpu). */
+let dawnInNode = false;
 
 /** Exposes Dawn's WebGPU as `navigator.gpu` in Node (a browser or Electron page already has it). */
 async function installNodeWebGpu(): Promise<GPUAdapterInfo | undefined> {
@@ -38,6 +42,7 @@ async function installNodeWebGpu(): Promise<GPUAdapterInfo | undefined> {
     // only Chromium's own navigator.gpu, in a window, is WebGPU.
     if (g.process?.versions?.electron) return undefined;
     const dawn = await import('webgpu');
+    dawnInNode = true;
     Object.assign(globalThis, dawn.globals);
     const gpu = dawn.create([]);
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
@@ -46,6 +51,12 @@ async function installNodeWebGpu(): Promise<GPUAdapterInfo | undefined> {
   const adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
   return adapter?.info;
 }
+
+/**
+ * Dawn prints two lines of its own to stderr on Mesa's lavapipe, which nothing in JavaScript can hold back
+ * ("maxDynamicUniformBuffersPerPipelineLayout artificially reduced ..."); the notice says once what they mean.
+ */
+const DAWN_WARNINGS = " Dawn's 'artificially reduced' warnings before this line are about limits this adapter reports beyond what Dawn supports; they are harmless.";
 
 function describeAdapter(info: GPUAdapterInfo): string {
   const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
@@ -73,7 +84,8 @@ async function tryWebGpu(hardwareOnly: boolean): Promise<BackendInfo | string> {
     return {
       name: 'webgpu',
       device,
-      ...(software ? { notice: `WebGPU runs on a software renderer (${device}): correct but slow.` } : {}),
+      accelerated: !software,
+      ...(software ? { notice: `WebGPU runs on a software renderer (${device}): correct but slow.${dawnInNode ? DAWN_WARNINGS : ''}` } : {}),
     };
   } catch (error) {
     return `WebGPU could not start: ${(error as Error).message}`;
@@ -86,7 +98,7 @@ async function tryTensorflow(): Promise<BackendInfo | string> {
     const moduleName = '@tensorflow/tfjs-node-gpu';
     await import(/* @vite-ignore */ moduleName);
     if (!(await tf.setBackend('tensorflow'))) return 'the tfjs-node-gpu backend failed to initialise';
-    return { name: 'tensorflow', device: 'TensorFlow (tfjs-node-gpu, CUDA)' };
+    return { name: 'tensorflow', device: 'TensorFlow (tfjs-node-gpu, CUDA)', accelerated: true };
   } catch (error) {
     return `@tensorflow/tfjs-node-gpu is not installed or failed to load (${(error as Error).message.split('\n')[0]})`;
   }
@@ -108,7 +120,7 @@ async function tryWasm(): Promise<BackendInfo | string> {
   try {
     const started = await startCpuEngine(threadsFromEnvironment());
     const threads = `${started.threads} thread${started.threads === 1 ? '' : 's'}`;
-    return { name: 'wasm', device: `CPU (WebAssembly SIMD, ${threads})`, ...(started.notice ? { notice: started.notice } : {}) };
+    return { name: 'wasm', device: `CPU (WebAssembly SIMD, ${threads})`, accelerated: false, ...(started.notice ? { notice: started.notice } : {}) };
   } catch (error) {
     return `the CPU engine (WebAssembly SIMD) could not start: ${(error as Error).message}`;
   }
@@ -119,7 +131,7 @@ async function useCpu(notice?: string): Promise<BackendInfo> {
   // The CPU backend advertises tfjs-node on first use; that package needs a libtensorflow download, so we say our own.
   (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   await tf.ready();
-  return { name: 'cpu', device: 'CPU (TensorFlow.js JavaScript backend)', ...(notice ? { notice } : {}) };
+  return { name: 'cpu', device: 'CPU (TensorFlow.js JavaScript backend)', accelerated: false, ...(notice ? { notice } : {}) };
 }
 
 /**

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { serializeError } from '../api/contract';
 import { gpuLost, selectBackend, type BackendInfo, type BackendRequest } from '../backend/backend';
 import { evaluate } from '../evaluate/evaluate';
+import { probeTraining } from '../train/probe';
 import { exportCheckpoint } from '../workbench/export-checkpoint';
 import { storeTrainingFeatures } from '../workbench/features';
 import { neighbours, pixelNeighbours, predict } from '../workbench/lookup';
@@ -57,6 +58,11 @@ export class ComputeServer {
     evaluate: (job, call) => this.withModel(job, (loaded) => evaluateSplit(loaded, job, call)),
     lookup: (job) => this.withModel(job, (loaded) => lookUp(loaded, job)),
     export: async ({ checkpoint, datasetDir, out, run }) => exportCheckpoint(checkpoint, datasetDir, out, run),
+    probe: async (request) => {
+      const [training] = this.jobs.keys();
+      if (training !== undefined) throw new Error(`Run '${training}' is training on this backend now; a probe beside it would measure both. Estimate again when it has finished.`);
+      return probeTraining(request);
+    },
     features: (job) => this.withModel(job, async (loaded) => ({ file: await storeTrainingFeatures(loaded.model, loaded.dataset, job.runDir, loaded.recipe.inputScale) })),
   };
 

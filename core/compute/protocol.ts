@@ -7,6 +7,7 @@ import type { BackendInfo, BackendRequest } from '../backend/backend';
 import type { CropMode } from '../evaluate/evaluate';
 import type { ExportedFiles } from '../export/export';
 import type { TrainEvent } from '../train/events';
+import type { ProbeMeasurement, ProbeRequest } from '../train/probe';
 import type { TrainResult } from '../train/trainer';
 import type { Neighbour, Prediction } from '../workbench/lookup';
 import type { TrainJob } from '../workbench/training-job';
@@ -69,6 +70,8 @@ export interface ComputeMethods {
   lookup: { args: LookupJob; result: LookupAnswer };
   /** Writes a checkpoint's model as ONNX and TensorFlow.js weights into `out`. */
   export: { args: ModelFiles & { out: string; run: { id: string; name: string } }; result: ExportedFiles & { folder: string } };
+  /** Times a few training steps of a model on random pixels (refused while a run trains here). */
+  probe: { args: ProbeRequest; result: ProbeMeasurement };
   /** Recomputes and stores the fc7 features of the training images in `runDir`. */
   features: { args: ModelFiles & { runDir: string }; result: { file: string } };
 }

@@ -10,8 +10,8 @@ import type { Endpoint } from '../compute/protocol';
 import { selectBackend } from '../backend/backend';
 import { readFeatureStore } from '../inspect/feature-store';
 import { kernelScores, type KernelShape } from '../inspect/kernels';
-import { AlexNet } from '../model/alexnet';
-import { quickConfig } from '../model/config';
+import { AlexNet, countParameters, parameterSpecs } from '../model/alexnet';
+import { applyAblations, quickConfig } from '../model/config';
 import { RunLog } from '../runlog/run-log';
 import { readCheckpoint } from '../train/checkpoint';
 import { datasetPixels, features, featuresFile } from '../workbench/lookup';
@@ -131,6 +131,7 @@ describe('the workbench service', () => {
     expect(state.active?.runId).toBe(runId);
     expect(state.queued).toEqual([second.runId]);
     await expect(handlers['runs:delete']({ runId })).rejects.toMatchObject({ code: 'E_BUSY' });
+    await expect(handlers['train:estimate'](quick(datasetId))).rejects.toThrow(new RegExp(`Run '${runId}' is training now, and a probe beside it would measure both`));
     await expect(handlers['train:control']({ runId: second.runId, action: 'pause' })).rejects.toMatchObject({ code: 'E_STATE' });
     await handlers['train:control']({ runId: second.runId, action: 'stop' });
     expect((await handlers['jobs:state'](undefined)).queued).toEqual([]);
@@ -146,6 +147,22 @@ describe('the workbench service', () => {
     expect(detail.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(detail.epochs).toHaveLength(1);
     expect(detail.settings).toMatchObject({ 'model.preset': 'quick', 'recipe.batchSize': 4, 'model.convWidths': '24, 64, 96, 96, 64', seed: 3 });
+  });
+
+  it('estimates time per epoch and memory from a probe of real steps on the compute side, measured once per model', async () => {
+    const parameters = countParameters(parameterSpecs(quickConfig(3)));
+    const estimate = await handlers['train:estimate'](quick(datasetId, { epochs: 2 }));
+    expect(estimate).toMatchObject({ backend: { name: 'wasm', accelerated: false }, scaled: false, stepsPerEpoch: 6, epochs: 2, batchSize: 4, trainImages: 24, testImages: 9 });
+    expect(estimate.probe).toMatchObject({ batch: 4, parameterBytes: parameters * 4, stateBytes: parameters * 4 * 3 });
+    expect(estimate.peakBytes).toBeGreaterThan(parameters * 4 * 4);
+    expect(estimate.secondsPerEpoch).toBeCloseTo(6 * estimate.probe.stepSeconds + (9 / 4) * estimate.probe.forwardSeconds, 9);
+    // Other epochs need no new probe; another model does.
+    const longer = await handlers['train:estimate'](quick(datasetId, { epochs: 5 }));
+    expect(longer.probe).toEqual(estimate.probe);
+    expect(longer.secondsInAll).toBeCloseTo(5 * estimate.secondsPerEpoch, 9);
+    const narrow = await handlers['train:estimate'](quick(datasetId, { ablations: { ...NO_ABLATIONS, oneTower: true } }));
+    expect(narrow.probe.parameterBytes).toBe(countParameters(parameterSpecs(applyAblations(quickConfig(3), { oneTower: true }))) * 4);
+    await expect(handlers['train:estimate'](quick('no-such-dataset'))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
   it('exports the run as ONNX and TensorFlow.js weights into its folder, on the compute side', async () => {

@@ -56,7 +56,7 @@ export function createService(options: ServiceOptions): Service {
   let backendSummary: BackendSummary | null = null;
   const backend = () =>
     compute.backend().then((info) => {
-      backendSummary = { name: info.name, device: info.device, notice: info.notice ?? null };
+      backendSummary = { name: info.name, device: info.device, notice: info.notice ?? null, accelerated: info.accelerated };
       return info;
     });
 

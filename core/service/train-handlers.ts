@@ -1,15 +1,17 @@
 // The training channels: the form's options and defaults, start and resume (queued behind a running run), control.
-import { ApiError, type AblationInfo, type Ablations, type JobState, type RecipeDefaults, type TrainOptions, type TrainRequest } from '../api/contract';
+import { ApiError, type AblationInfo, type Ablations, type BackendSummary, type JobState, type RecipeDefaults, type TrainEstimate, type TrainOptions, type TrainRequest } from '../api/contract';
+import { estimateTraining, probeBatch } from '../train/estimate';
+import type { ProbeMeasurement } from '../train/probe';
 import type { Dataset } from '../dataset/dataset';
 import type { BackendInfo } from '../backend/backend';
 import { recipe as makeRecipe, RECIPE_NAMES } from '../train/recipe';
-import { createRun, resumeJob, type TrainingRequest } from '../workbench/training';
+import { createRun, resumeJob, runSettings, type TrainingRequest } from '../workbench/training';
 import { requireRun, type ServiceContext } from './context';
 import type { Handlers } from './dispatch';
 import { shownStatus } from './run-handlers';
 import type { TrainingQueue } from './training-queue';
 
-type TrainHandlers = Pick<Handlers, 'train:options' | 'train:start' | 'train:resume' | 'train:control'>;
+type TrainHandlers = Pick<Handlers, 'train:options' | 'train:start' | 'train:estimate' | 'train:resume' | 'train:control'>;
 
 /** The paper's comparisons, each a switch with one line of explanation. */
 export const ABLATIONS: AblationInfo[] = [
@@ -30,7 +32,11 @@ const PRESETS: TrainOptions['presets'] = [
 ];
 
 function summary(info: BackendInfo | undefined): TrainOptions['backend'] {
-  return info ? { name: info.name, device: info.device, notice: info.notice ?? null } : null;
+  return info ? backendSummary(info) : null;
+}
+
+function backendSummary(info: BackendInfo): BackendSummary {
+  return { name: info.name, device: info.device, notice: info.notice ?? null, accelerated: info.accelerated };
 }
 
 /** The engine's request for a form's settings on a dataset. */
@@ -65,6 +71,9 @@ export function asBadRequest<T>(body: () => T): T {
 export function trainHandlers(context: ServiceContext, queue: TrainingQueue, jobState: () => Promise<JobState>): TrainHandlers {
   const { log, workspace, compute } = context;
   const backendOrUndefined = () => compute.backend().catch(() => undefined);
+  // Probes measured in this session, by what they depend on (the model, the optimizer, the probe's batch): a change
+  // of epochs, learning rate or dataset size needs no new one.
+  const probes = new Map<string, Promise<ProbeMeasurement>>();
   return {
     'train:options': async () => {
       const defaults: RecipeDefaults[] = [];
@@ -95,6 +104,26 @@ export function trainHandlers(context: ServiceContext, queue: TrainingQueue, job
       const backend = await compute.backend();
       const job = asBadRequest(() => createRun(workspace, log, backend, trainingRequest(dataset, request)));
       return { runId: job.runId, queued: queue.enqueue(job) };
+    },
+    'train:estimate': async (request) => {
+      const dataset = context.dataset(request.datasetId);
+      const { model: config, recipe } = asBadRequest(() => runSettings(trainingRequest(dataset, request)));
+      const training = queue.state().active;
+      if (training) throw new ApiError('E_BUSY', `Run '${training.runId}' is training now, and a probe beside it would measure both; estimate again when it has finished.`);
+      const backend = await compute.backend();
+      const trainImages = dataset.entries('train').length;
+      const testImages = dataset.entries('test').length;
+      const batch = Math.max(1, Math.min(probeBatch(recipe.batchSize, config.imageSize, backend.accelerated), trainImages));
+      const key = JSON.stringify([backend.device, config, recipe.optimizer, recipe.initialisation, recipe.pcaNoise, batch]);
+      let probe = probes.get(key);
+      if (!probe) {
+        probe = compute.call('probe', { config, recipe, batch, seconds: 1 });
+        probes.set(key, probe);
+        probe.catch(() => probes.delete(key));
+      }
+      const estimate = estimateTraining(await probe, { batchSize: recipe.batchSize, trainImages, testImages, epochs: recipe.epochs });
+      const answer: TrainEstimate = { ...estimate, backend: backendSummary(backend), epochs: recipe.epochs, batchSize: recipe.batchSize, trainImages, testImages };
+      return answer;
     },
     'train:resume': async ({ runId, epochs }) => {
       const run = requireRun(log, runId);

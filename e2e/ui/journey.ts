@@ -124,9 +124,33 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await item.click();
   await byTestId(page, 'train-on-dataset').click();
   await expect(byTestId(page, 'train-dataset').locator('option:checked')).toContainText(`${path.basename(folders.good)} (`);
+  // Without a GPU the form opens on the quick preset; the paper's model comes with a warning, and a question on Start.
+  await expect(byTestId(page, 'train-preset')).toHaveValue('quick');
+  await expect(byTestId(page, 'train-paper-warning')).toHaveCount(0);
+  await byTestId(page, 'train-preset').selectOption('paper');
+  await expect(byTestId(page, 'train-paper-warning')).toContainText("The paper's model on CPU");
+  await byTestId(page, 'train-start').click();
+  await expect(byTestId(page, 'train-paper-confirm')).toBeVisible();
+  await byTestId(page, 'train-paper-confirm').getByTestId('confirm-no').click();
+  await expect(byTestId(page, 'train-paper-confirm')).toBeHidden();
   await byTestId(page, 'train-preset').selectOption('quick');
+  await expect(byTestId(page, 'train-paper-warning')).toHaveCount(0);
+  // A value out of range is flagged at its own field (which gets the focus), and the flag goes once it is fixed.
+  await byTestId(page, 'train-epochs').fill('0');
+  await byTestId(page, 'train-start').click();
+  await expect(byTestId(page, 'train-epochs-error')).toHaveText('Epochs 0 is not allowed; use a whole number from 1 to 10,000.');
+  await expect(byTestId(page, 'train-epochs')).toBeFocused();
+  await expect(byTestId(page, 'train-epochs')).toHaveAttribute('aria-invalid', 'true');
   await byTestId(page, 'train-epochs').fill('2');
+  await expect(byTestId(page, 'train-epochs-error')).toHaveCount(0);
   await byTestId(page, 'train-batch-size').fill('6');
+  // Time per epoch and memory before starting, measured by a few steps on the backend in use.
+  await byTestId(page, 'train-estimate').click();
+  const estimate = byTestId(page, 'train-estimate-result');
+  await expect(estimate).toContainText(/About [\w ]+ per epoch \(\d+ steps of 6 images at [\d.]+ images\/s, then [\w ]+ evaluating \d+ test images\);\s+2 epochs: /, { timeout: 120_000 });
+  await expect(estimate).toContainText(/Memory: about [\d.]+ MiB of tensors at a step's peak/);
+  await expect(estimate).toContainText(/over \d+ steps of 6 random images/);
+  await shot(page, shots, '4-train-estimate');
   await byTestId(page, 'train-start').click();
   await expect(byTestId(page, 'train-status')).toContainText(/running|completed/, { timeout: 60_000 });
   await expect(byTestId(page, 'chart-loss').getByTestId('series').first()).toHaveAttribute('d', /L/, { timeout: 60_000 });
@@ -139,6 +163,9 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await byTestId(page, 'curves-log-loss').check();
   await expect(loss.getByTestId('y-label')).toHaveText('cross-entropy (log scale)');
   await expect(loss.getByTestId('series').first()).toHaveAttribute('d', /L/);
+  // Hovering a chart reads every series out at the pointer's step.
+  await loss.locator('svg').hover();
+  await expect(loss.getByTestId('hover-at')).toHaveText(/^step \d+ \(epoch [\d.]+\)$/);
   await shot(page, shots, '4-train');
   await byTestId(page, 'curves-log-loss').uncheck();
   await byTestId(page, 'curves-smoothing').fill('0');
@@ -153,6 +180,18 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(byTestId(page, 'train-progress')).toContainText(/step [1-9]/, { timeout: 60_000 });
   await byTestId(page, 'train-pause').click();
   await expect(byTestId(page, 'train-status')).toContainText('paused', { timeout: 30_000 });
+  // A third run waits in the queue behind it, shown as queued, and is taken off it with Cancel.
+  await byTestId(page, 'train-seed').fill('5');
+  await byTestId(page, 'train-start').click();
+  const queued = byTestId(page, 'queued-run');
+  await expect(queued).toHaveCount(1, { timeout: 30_000 });
+  await expect(queued).toContainText('starts when the run training now ends');
+  await expect(queued).toContainText('quick small-data seed 5');
+  const cancelledId = (await queued.getAttribute('data-run-id'))!;
+  await shot(page, shots, '4-train-queued');
+  await queued.getByTestId('queued-cancel').click();
+  await expect(queued).toHaveCount(0, { timeout: 30_000 });
+  await byTestId(page, 'train-seed').fill('2');
   await byTestId(page, 'train-divide-lr').click();
   await byTestId(page, 'train-resume').click();
   await expect(byTestId(page, 'train-status')).toContainText('running', { timeout: 30_000 });
@@ -181,11 +220,13 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   // Runs: both runs are in the history after the reload; compared, the stopped one resumed to completion, then deleted.
   await byTestId(page, 'nav-runs').click();
   const rows = byTestId(page, 'runs-table').getByTestId('run-row');
-  await expect(rows).toHaveCount(2, { timeout: 30_000 });
+  await expect(rows).toHaveCount(3, { timeout: 30_000 });
   const completed = page.locator('[data-testid="run-row"][data-status="completed"]');
   const runId = (await completed.first().getAttribute('data-run-id'))!;
   expect(runId).toMatch(/^run-/);
-  const stopped = page.locator('[data-testid="run-row"][data-status="stopped"]');
+  // The run taken off the queue is in the history too, stopped before its first step.
+  await expect(page.locator(`[data-testid="run-row"][data-run-id="${cancelledId}"]`)).toHaveAttribute('data-status', 'stopped');
+  const stopped = page.locator(`[data-testid="run-row"][data-status="stopped"]:not([data-run-id="${cancelledId}"])`);
   const stoppedId = (await stopped.getAttribute('data-run-id'))!;
   for (const select of await rows.getByTestId('run-select').all()) await select.check();
   await expect(byTestId(page, 'runs-overlay').getByTestId('series').first()).toHaveAttribute('d', /\d/);
@@ -222,6 +263,9 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   expect(csv.slice(1).map((line) => line.split(',')[0])).toEqual(['1', '2']);
   await shot(page, shots, '5-run-detail');
   await page.locator(`[data-testid="run-row"][data-run-id="${stoppedId}"]`).getByTestId('run-delete').click();
+  await byTestId(page, 'confirm-delete').getByTestId('confirm-yes').click();
+  await expect(rows).toHaveCount(2);
+  await page.locator(`[data-testid="run-row"][data-run-id="${cancelledId}"]`).getByTestId('run-delete').click();
   await byTestId(page, 'confirm-delete').getByTestId('confirm-yes').click();
   await expect(rows).toHaveCount(1);
   await expect(page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`)).toBeVisible();

@@ -40,7 +40,7 @@ afterAll(() => service.close());
 describe('Electron API handlers', () => {
   it('are the shared service handlers, one per channel of the contract', () => {
     expect(Object.keys(service.handlers).sort()).toEqual([...CHANNELS].sort());
-    expect(CHANNELS.length).toBe(28);
+    expect(CHANNELS.length).toBe(29);
   });
 
   it("answer the app's page", async () => {

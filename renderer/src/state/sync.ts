@@ -21,7 +21,8 @@ async function loadAll(): Promise<void> {
   } else if (liveRun.runId !== null) {
     await liveRun.reload();
   } else {
-    const newest = runs.byCreated.find((r) => r.status !== 'created');
+    // The newest run that trained at all: one taken off the queue before its first step has nothing to show.
+    const newest = runs.byCreated.find((r) => r.stepsDone > 0) ?? runs.byCreated.find((r) => r.status !== 'created');
     if (newest !== undefined) await liveRun.follow(newest.id);
   }
 }

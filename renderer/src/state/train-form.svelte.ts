@@ -24,18 +24,7 @@ class TrainForm {
     if (stored.epochs !== undefined && stored.batchSize !== undefined) this.filled = true;
     $effect.root(() => {
       $effect(() => {
-        const values: FormValues = {
-          datasetId: this.datasetId,
-          preset: this.preset,
-          recipe: this.recipe,
-          epochs: this.epochs,
-          batchSize: this.batchSize,
-          learningRate: this.learningRate,
-          patience: this.patience,
-          seed: this.seed,
-          name: this.name,
-          ablations: { ...this.ablations },
-        };
+        const values = this.values();
         try {
           storage()?.setItem(STORAGE_KEY, JSON.stringify(values));
         } catch {
@@ -43,6 +32,22 @@ class TrainForm {
         }
       });
     });
+  }
+
+  /** The values as they stand (a copy). */
+  values(): FormValues {
+    return {
+      datasetId: this.datasetId,
+      preset: this.preset,
+      recipe: this.recipe,
+      epochs: this.epochs,
+      batchSize: this.batchSize,
+      learningRate: this.learningRate,
+      patience: this.patience,
+      seed: this.seed,
+      name: this.name,
+      ablations: { ...this.ablations },
+    };
   }
 
   apply(defaults: RecipeDefaults | undefined): void {
