@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CONTENT_SECURITY_POLICY, TOKEN_REFUSED_CLOSE_CODE, type SocketMessage } from '../core/api/contract';
+import { CONTENT_SECURITY_POLICY, TOKEN_REFUSED_CLOSE_CODE, type DownloadLink, type SocketMessage } from '../core/api/contract';
+import { Downloads } from '../core/service/downloads';
 import type { Service } from '../core/service/service';
 import { serviceWithoutCompute, smallDataset } from '../e2e/fixtures';
 import { MAX_MESSAGE_BYTES, startBrowserHost, type BrowserHost } from './browser-host';
@@ -20,6 +21,9 @@ let service: Service;
 let host: BrowserHost;
 let pageDir: string;
 let data: string;
+const downloads = new Downloads();
+let exported: string;
+let link: DownloadLink;
 
 /** A request (GET unless told) with the given headers; resolves with the status, headers and body. */
 function get(pathname: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -67,7 +71,11 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(home, 'secret.txt'), 'not for the page');
   data = smallDataset(2, 2, 1);
   service = serviceWithoutCompute([data], { home: path.join(home, 'workspace') });
-  host = await startBrowserHost({ service, pageDir, port: 0 });
+  // The service hands out tickets for the exports it writes; here a real ticket store stands behind a file of its own.
+  exported = path.join(home, 'workspace', 'model "ünïcode".onnx');
+  fs.writeFileSync(exported, Buffer.from(Array.from({ length: 70_000 }, (_v, i) => i % 251)));
+  link = downloads.issue(exported, 'ONNX model');
+  host = await startBrowserHost({ service: { ...service, download: (ticket) => downloads.find(ticket) }, pageDir, port: 0 });
 });
 
 afterAll(async () => {
@@ -87,6 +95,31 @@ describe('the browser host', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect((await get('/assets/app.js')).headers['content-type']).toMatch(/^text\/javascript/);
     for (const escape of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/../../secret.txt', '/nothing-here.js']) expect((await get(escape)).status).toBe(404);
+  });
+
+  it('serves a download ticket as an attachment under its name, byte for byte, and nothing for a wrong ticket', async () => {
+    const answer = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const request = http.get({ host: '127.0.0.1', port: host.port, path: `/download/${link.ticket}`, headers: { host: `127.0.0.1:${host.port}` } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
+      });
+      request.on('error', reject);
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.equals(fs.readFileSync(exported))).toBe(true);
+    expect(link.bytes).toBe(70_000);
+    expect(answer.headers['content-length']).toBe('70000');
+    expect(answer.headers['content-disposition']).toBe(`attachment; filename="model __n_code_.onnx"; filename*=UTF-8''${encodeURIComponent('model "ünïcode".onnx')}`);
+    expect(answer.headers['cache-control']).toBe('no-store');
+    const wrong = link.ticket.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    for (const ticket of [wrong, 'short', `${link.ticket}/../x`, '']) {
+      const refused = await get(`/download/${ticket}`);
+      expect(refused.status).toBe(404);
+      expect(refused.body).toMatch(/This download link is not valid \(it lasts 15 minutes/);
+    }
+    // The host's name is checked for downloads too.
+    expect((await get(`/download/${link.ticket}`, { host: `evil.example:${host.port}` })).status).toBe(421);
   });
 
   it('refuses another Host name (DNS rebinding) and other methods', async () => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CONTENT_SECURITY_POLICY, SOCKET_PATH, TOKEN_REFUSED_CLOSE_CODE, type HostEvent, type SocketMessage } from '../core/api/contract';
 import { dispatch } from '../core/service/dispatch';
+import { DOWNLOAD_PATH } from '../core/service/downloads';
 import type { Service } from '../core/service/service';
 
 /** The largest message a page may send: a look-up of a 32 MiB image, base64-encoded, with room for the envelope. */
@@ -70,6 +71,26 @@ function refuse(response: http.ServerResponse, status: number, message: string):
   response.end(`${message}\n`);
 }
 
+/** A file behind a download ticket, as an attachment under its own name (the ticket is the only key it needs). */
+function sendDownload(service: Service, ticket: string, request: http.IncomingMessage, response: http.ServerResponse): void {
+  const found = /^[0-9a-f]{48}$/.test(ticket) ? service.download(ticket) : undefined;
+  if (!found) return refuse(response, 404, 'This download link is not valid (it lasts 15 minutes, and the host may have restarted); export the run again for a new one.');
+  const size = fs.statSync(found.file).size;
+  response.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(size),
+    // RFC 6266: a plain ASCII name, and the exact one encoded.
+    'content-disposition': `attachment; filename="${found.name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(found.name)}`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  });
+  if (request.method === 'HEAD') return void response.end();
+  const stream = fs.createReadStream(found.file);
+  stream.on('error', () => response.destroy());
+  stream.pipe(response);
+}
+
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const { service } = options;
   const pageDir = path.resolve(options.pageDir);
@@ -83,6 +104,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (!namesThisHost(request.headers.host)) return refuse(response, 421, `This host does not answer to '${request.headers.host ?? ''}'.`);
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, `Method ${request.method} is not allowed.`);
     const url = new URL(request.url ?? '/', 'http://host');
+    if (url.pathname.startsWith(DOWNLOAD_PATH)) return sendDownload(service, url.pathname.slice(DOWNLOAD_PATH.length), request, response);
     const relative = decodeURIComponent(url.pathname) === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
     const file = path.resolve(pageDir, relative);
     if (path.relative(pageDir, file).startsWith('..') || !fs.existsSync(file) || !fs.statSync(file).isFile()) return refuse(response, 404, 'Not found.');

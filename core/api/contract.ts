@@ -293,6 +293,18 @@ export interface ExportedModel {
   onnx: string;
   tfjsModel: string;
   tfjsWeights: string;
+  /** The same files for the page to download (the browser's downloads, or a save dialog in the desktop app). */
+  downloads: DownloadLink[];
+}
+
+/** A file on the host the page may download, behind a ticket valid for a while (core/service/downloads.ts). */
+export interface DownloadLink {
+  ticket: string;
+  /** What it is, in words ('ONNX model'). */
+  label: string;
+  /** The file name it is saved under. */
+  name: string;
+  bytes: number;
 }
 
 /** A reproduction report: the paper's comparisons trained on one dataset. */
@@ -576,10 +588,12 @@ export interface DesktopApi {
   chooseFolders(): Promise<Reply<string[]>>;
   /** The folders among dropped items (DOM File objects from a drop event), now allowed; files are left out. */
   droppedPaths(files: readonly unknown[]): Promise<Reply<string[]>>;
+  /** Saves a download's file where the user chooses (a save dialog); the path, or null when cancelled. */
+  saveDownload(ticket: string): Promise<Reply<string | null>>;
 }
 
-/** The desktop app's own IPC channels behind DesktopApi: the folder dialog, and allowing dropped folders. */
-export const DESKTOP_CHANNELS = { chooseFolders: 'desktop:choose-folders', allowPaths: 'desktop:allow-paths' } as const;
+/** The desktop app's own IPC channels behind DesktopApi: the folder dialog, allowing dropped folders, saving a download. */
+export const DESKTOP_CHANNELS = { chooseFolders: 'desktop:choose-folders', allowPaths: 'desktop:allow-paths', saveDownload: 'desktop:save-download' } as const;
 
 // ---- The page's security policy ----
 

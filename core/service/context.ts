@@ -5,12 +5,15 @@ import { ApiError } from '../api/contract';
 import type { ComputeClient } from '../compute/compute-client';
 import { openDataset, type Dataset } from '../dataset/dataset';
 import type { RunLog } from '../runlog/run-log';
+import { Downloads } from './downloads';
 import type { Workspace } from '../workspace';
 import type { PathPolicy } from './paths';
 
 export class ServiceContext {
   private readonly listeners = new Set<(event: HostEvent) => void>();
   private readonly datasets = new Map<string, { updatedAt: string; dataset: Dataset }>();
+  /** Files the page may download, by ticket. */
+  readonly downloads = new Downloads();
 
   constructor(
     readonly workspace: Workspace,

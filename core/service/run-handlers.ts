@@ -112,7 +112,16 @@ export function runHandlers(context: ServiceContext, queue: TrainingQueue): RunH
         throw new ApiError('E_STATE', (error as Error).message);
       }
       // On the compute side: writing a paper-sized model takes seconds, which the host's thread must not wait out.
-      return context.compute.call('export', { checkpoint: files.checkpoint, datasetDir: files.datasetDir, out: exportFolder(context.workspace, runId), run: { id: run.id, name: run.name } });
+      const written = await context.compute.call('export', { checkpoint: files.checkpoint, datasetDir: files.datasetDir, out: exportFolder(context.workspace, runId), run: { id: run.id, name: run.name } });
+      const { downloads } = context;
+      return {
+        ...written,
+        downloads: [
+          downloads.issue(written.onnx, 'ONNX model (for onnxruntime and others; labels and preprocessing inside)'),
+          downloads.issue(written.tfjsModel, 'TensorFlow.js model.json (keep it beside weights.bin)'),
+          downloads.issue(written.tfjsWeights, 'TensorFlow.js weights.bin'),
+        ],
+      };
     },
   };
 }

@@ -169,6 +169,13 @@ describe('the workbench service', () => {
     const files = await handlers['runs:export']({ runId });
     expect(files.folder).toBe(path.join(runDirectory(workspace, runId), 'export'));
     for (const file of [files.onnx, files.tfjsModel, files.tfjsWeights]) expect(fs.statSync(file).size).toBeGreaterThan(1000);
+    // Each file is offered for download under its own name, behind a ticket the service answers with that file.
+    expect(files.downloads.map((d) => d.name)).toEqual(['model.onnx', 'model.json', 'weights.bin']);
+    files.downloads.forEach((d, i) => {
+      const file = [files.onnx, files.tfjsModel, files.tfjsWeights][i]!;
+      expect(d.bytes).toBe(fs.statSync(file).size);
+      expect(service.download(d.ticket)).toEqual({ file, name: d.name });
+    });
     // A run that never trained has nothing to export.
     const mark = events.length;
     const { runId: first } = await handlers['train:start'](quick(datasetId, { name: 'first' }));

@@ -7,6 +7,7 @@ import { ComputeClient, type EndpointFactory } from '../compute/compute-client';
 import type { RunLog } from '../runlog/run-log';
 import type { Workspace } from '../workspace';
 import { ServiceContext } from './context';
+import type { DownloadFile } from './downloads';
 import { clusterHandlers } from './cluster-handlers';
 import { datasetHandlers } from './dataset-handlers';
 import type { Handlers } from './dispatch';
@@ -43,6 +44,8 @@ export interface Service {
   subscribe(listener: (event: HostEvent) => void): () => void;
   /** The compute side's backend, started on first use. */
   backend(): Promise<BackendInfo>;
+  /** The file behind a download ticket a request handed out, or undefined (unknown, expired, or gone). */
+  download(ticket: string): DownloadFile | undefined;
   /** Stops a training run at its current step (with a checkpoint), ends the compute side and closes the run log. */
   close(): Promise<void>;
 }
@@ -89,6 +92,7 @@ export function createService(options: ServiceOptions): Service {
     handlers,
     subscribe: (listener) => context.subscribe(listener),
     backend,
+    download: (ticket) => context.downloads.find(ticket),
     close() {
       closed ??= (async () => {
         await queue.close();

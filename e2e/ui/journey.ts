@@ -234,6 +234,14 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   for (const key of ['seed', 'model.lrn', 'recipe.epochs']) await expect(differences.locator(`[data-key="${key}"]`)).toBeVisible();
   await expect(differences.locator('[data-key="model.towers"]')).toHaveCount(0);
   await shot(page, shots, '5-runs');
+  // At 1024 px wide every row's actions are on screen without scrolling sideways.
+  const wide = page.viewportSize()!;
+  await page.setViewportSize({ width: 1024, height: wide.height });
+  for (const action of ['run-resume', 'run-export', 'run-delete']) {
+    for (const button of await rows.getByTestId(action).all()) await expect(button).toBeInViewport({ ratio: 1 });
+  }
+  await shot(page, shots, '5-runs-1024');
+  await page.setViewportSize(wide);
 
   // Importing that job before it has been trained: refused, saying so.
   await byTestId(page, 'import-job-folder').fill(jobFolder);
@@ -249,7 +257,17 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(resumedRow).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
   // Export the completed run: the page says where on the host its ONNX model and TensorFlow.js weights went.
   await completed.first().getByTestId('run-export').click();
-  await expect(page.getByRole('status').filter({ hasText: 'model.onnx' })).toBeVisible({ timeout: 60_000 });
+  const exported = page.getByRole('status').filter({ hasText: 'model.onnx' });
+  await expect(exported).toBeVisible({ timeout: 60_000 });
+  // The browser downloads each file from the host, byte for byte what the host wrote.
+  const exportFolder = /^Exported to (.+) on the host:/.exec((await exported.textContent())!)![1]!;
+  const links = page.getByTestId('downloads').getByTestId('download');
+  await expect(links).toHaveText(['Download model.onnx', 'Download model.json', 'Download weights.bin']);
+  const [onnxDownload] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
+  expect(onnxDownload.suggestedFilename()).toBe('model.onnx');
+  expect(fs.readFileSync(await onnxDownload.path()).equals(fs.readFileSync(path.join(exportFolder, 'model.onnx')))).toBe(true);
+  const [weightsDownload] = await Promise.all([page.waitForEvent('download'), links.nth(2).click()]);
+  expect(fs.readFileSync(await weightsDownload.path()).equals(fs.readFileSync(path.join(exportFolder, 'tfjs', 'weights.bin')))).toBe(true);
   // The completed run's detail: its settings, a row per epoch (and the same as CSV), which checkpoint figures use.
   await page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`).getByTestId('run-open').click();
   const detail = byTestId(page, 'run-detail');

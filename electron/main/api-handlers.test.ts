@@ -10,7 +10,8 @@ import type { Endpoint } from '../../core/compute/protocol';
 import { PathPolicy } from '../../core/service/paths';
 import { createService } from '../../core/service/service';
 import { openWorkspace } from '../../core/workspace';
-import { desktopRequest, dispatchFromPage, droppedFolders, parseDroppedPaths } from './api-handlers';
+import { Downloads } from '../../core/service/downloads';
+import { desktopRequest, dispatchFromPage, droppedFolders, parseDroppedPaths, saveDownload } from './api-handlers';
 import { tally } from '../../e2e/faults/report';
 
 // Each check here is a case of the fault suite's 'safe by default' part (npm run test:faults).
@@ -75,6 +76,27 @@ describe('Electron API handlers', () => {
     const outside = await dispatchFromPage(service.handlers, 'datasets:import', { folder: os.tmpdir() }, appUrl, appUrl);
     expect(outside).toMatchObject({ ok: false, error: { code: 'E_PATH_REFUSED', message: expect.stringContaining(`'${os.tmpdir()}' is outside the folders`) } });
     expect(computeStarted).toBe(0);
+  });
+
+  it("save a download's file where the save dialog says, and nothing when it is cancelled or the ticket is not valid", async () => {
+    const downloads = new Downloads();
+    const file = path.join(home, 'model.onnx');
+    fs.writeFileSync(file, 'the exported model');
+    const link = downloads.issue(file, 'ONNX model');
+    const host = { download: (ticket: string) => downloads.find(ticket) };
+    const target = path.join(home, 'saved', 'copy.onnx');
+    fs.mkdirSync(path.dirname(target));
+    const offered: string[] = [];
+    expect(await saveDownload(host, link.ticket, async (name) => (offered.push(name), target))).toBe(target);
+    expect(offered).toEqual(['model.onnx']);
+    expect(fs.readFileSync(target, 'utf8')).toBe('the exported model');
+    expect(await saveDownload(host, link.ticket, async () => undefined)).toBeNull();
+    for (const ticket of ['0'.repeat(48), 42, undefined]) {
+      await expect(saveDownload(host, ticket, async () => target)).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringMatching(/export the run again/) });
+    }
+    // Through the desktop request wrapper, a page other than the app's never reaches the dialog.
+    const reply = await desktopRequest('https://evil.example/', appUrl, () => saveDownload(host, link.ticket, async () => target));
+    expect(reply.ok).toBe(false);
   });
 
   it('take only absolute dropped paths, and keep the folders among them', () => {

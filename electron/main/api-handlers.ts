@@ -2,6 +2,7 @@
 // shared service handlers see it; the desktop-only channels (folder dialog, dropped folders) are checked the same way.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Service } from '../../core/service/service';
 import { ApiError, serializeError, type Reply } from '../../core/api/contract';
 import { dispatch, type Handlers } from '../../core/service/dispatch';
 import { isAppUrl } from './window-options';
@@ -33,6 +34,19 @@ export async function desktopRequest<T>(senderUrl: string | null, appUrl: string
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   }
+}
+
+/**
+ * Saves the file behind a download ticket where the user chooses (`choose` shows the save dialog, with the file's
+ * own name to start from); the path written, or null when the dialog was cancelled.
+ */
+export async function saveDownload(service: Pick<Service, 'download'>, ticket: unknown, choose: (name: string) => Promise<string | undefined>): Promise<string | null> {
+  const found = typeof ticket === 'string' ? service.download(ticket) : undefined;
+  if (!found) throw new ApiError('E_NOT_FOUND', 'This download is not valid any more (it lasts 15 minutes, and the app may have restarted); export the run again.');
+  const target = await choose(found.name);
+  if (target === undefined) return null;
+  await fs.promises.copyFile(found.file, target);
+  return target;
 }
 
 /** The dropped paths a page reports: absolute path strings, at most MAX_DROPPED. */

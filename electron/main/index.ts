@@ -11,7 +11,7 @@ import { RunLog } from '../../core/runlog/run-log';
 import { PathPolicy } from '../../core/service/paths';
 import { createService, type Service } from '../../core/service/service';
 import { defaultHome, openWorkspace } from '../../core/workspace';
-import { desktopRequest, dispatchFromPage, droppedFolders, parseDroppedPaths } from './api-handlers';
+import { desktopRequest, dispatchFromPage, droppedFolders, parseDroppedPaths, saveDownload } from './api-handlers';
 import { COMPUTE_URL, openComputeWindow, registerComputeScheme, serveComputePage } from './compute-window';
 import { applicationMenu } from './menu';
 import { denyPermissions, guardContents, isAppUrl, windowOptions } from './window-options';
@@ -103,6 +103,16 @@ function start(): void {
   }
   ipcMain.handle(DESKTOP_CHANNELS.chooseFolders, (event) =>
     desktopRequest(event.senderFrame?.url ?? null, appUrl, () => chooseFolders(paths, BrowserWindow.fromWebContents(event.sender) ?? undefined)),
+  );
+  ipcMain.handle(DESKTOP_CHANNELS.saveDownload, (event, ticket: unknown) =>
+    desktopRequest(event.senderFrame?.url ?? null, appUrl, () =>
+      saveDownload(running, ticket, async (name) => {
+        const parent = BrowserWindow.fromWebContents(event.sender) ?? undefined;
+        const options: Electron.SaveDialogOptions = { title: 'Save the exported model', defaultPath: path.join(app.getPath('downloads'), name) };
+        const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+        return result.canceled ? undefined : result.filePath;
+      }),
+    ),
   );
   ipcMain.handle(DESKTOP_CHANNELS.allowPaths, (event, dropped: unknown) =>
     desktopRequest(event.senderFrame?.url ?? null, appUrl, async () => droppedFolders(parseDroppedPaths(dropped)).map((p) => paths.add(p))),

@@ -5,7 +5,7 @@ import type { Channel, DESKTOP_CHANNELS, DesktopApi, EVENT_CHANNEL, HostApi, Hos
 // A sandboxed preload can import only 'electron' at run time, so the contract's constants are repeated here, and
 // checked against it by their types.
 const eventChannel: typeof EVENT_CHANNEL = 'host:event';
-const desktopChannels: typeof DESKTOP_CHANNELS = { chooseFolders: 'desktop:choose-folders', allowPaths: 'desktop:allow-paths' };
+const desktopChannels: typeof DESKTOP_CHANNELS = { chooseFolders: 'desktop:choose-folders', allowPaths: 'desktop:allow-paths', saveDownload: 'desktop:save-download' };
 
 const desktop = {
   chooseFolders(): Promise<Reply<string[]>> {
@@ -23,6 +23,9 @@ const desktop = {
       }
     }
     return ipcRenderer.invoke(desktopChannels.allowPaths, paths) as Promise<Reply<string[]>>;
+  },
+  saveDownload(ticket: string): Promise<Reply<string | null>> {
+    return ipcRenderer.invoke(desktopChannels.saveDownload, ticket) as Promise<Reply<string | null>>;
   },
 } satisfies DesktopApi;
 
