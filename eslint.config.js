@@ -92,6 +92,19 @@ export default defineConfig(
     },
   })),
   {
+    // The compute side (a child process, or the desktop app's compute window) holds no run log and no native module:
+    // the host owns those and sends it plain data (protocol.ts).
+    files: ['core/compute/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict({
+        patterns: [
+          ...CORE,
+          { regex: `${FOLDER('runlog')}|${FOLDER('service')}|${FOLDER('workbench')}|${PACKAGE('better-sqlite3')}`, message: 'core/compute/ is the compute side: the run log, the service and the host-side workbench (core/runlog, core/service, core/workbench) stay with the host.' },
+        ],
+      }),
+    },
+  },
+  {
     // The vocabulary is imported by every process and by the page: it imports nothing itself.
     files: ['core/vocabulary.ts'],
     rules: {

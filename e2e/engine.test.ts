@@ -11,7 +11,7 @@ import type { TrainEvent } from '../core/train/events';
 import { readCheckpoint } from '../core/train/checkpoint';
 import { loadRun, queryPixels } from '../core/workbench/run-files';
 import { resumeTraining, startTraining, type TrainingRequest } from '../core/workbench/training';
-import { featuresFile, neighbours, predict } from '../core/workbench/lookup';
+import { featuresFile, neighbours, predict } from '../core/compute/lookup';
 import { openWorkspace, runDirectory, type Workspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
 import { recordDataset } from '../core/workbench/record-dataset';

@@ -8,7 +8,7 @@ import type { Endpoint } from '../core/compute/protocol';
 import { RunLog } from '../core/runlog/run-log';
 import { PathPolicy } from '../core/service/paths';
 import { createService, type Service } from '../core/service/service';
-import { forkCompute } from '../core/compute/node-compute';
+import { forkCompute } from '../core/workbench/node-compute';
 import { openWorkspace, type Workspace } from '../core/workspace';
 import { runCli } from '../cli/main';
 

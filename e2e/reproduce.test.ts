@@ -19,7 +19,7 @@ import { PIXEL_SIDE, type Reproduction } from '../core/reproduce/reproduce';
 import { RunLog } from '../core/runlog/run-log';
 import { downscale } from '../core/model/input';
 import { readCheckpoint } from '../core/train/checkpoint';
-import { datasetPixels, features, featuresFile } from '../core/workbench/lookup';
+import { datasetPixels, features, featuresFile } from '../core/compute/lookup';
 import { loadRun } from '../core/workbench/run-files';
 import { newestReadableCheckpoint } from '../core/workbench/training';
 import { openWorkspace, runDirectory } from '../core/workspace';

@@ -54,9 +54,9 @@ describe('core/ (the engine) imports no UI and no host', () => {
 describe('imports inside core/ run one way', () => {
   it.each([
     ['core/model/x.ts', '../train/trainer', /core\/model\/ must not import from core\/train\//],
-    ['core/model/x.ts', '../workbench/run-model', /the model is below training/],
+    ['core/model/x.ts', '../workbench/training', /the model is below training/],
     ['core/evaluate/x.ts', '../train/augment', /core\/evaluate\/ must not import from core\/train\//],
-    ['core/evaluate/x.ts', '../workbench/lookup', /evaluation is below training and the workbench/],
+    ['core/evaluate/x.ts', '../workbench/recorder', /evaluation is below training and the workbench/],
     ['core/export/x.ts', '../workbench/version', /core\/export\/ must not import from core\/workbench\//],
   ])('%s may not import %s', async (file, source, message) => {
     expect(await problems(file, importing(source))).toEqual(restricted(message));
@@ -66,6 +66,17 @@ describe('imports inside core/ run one way', () => {
     expect(await problems('core/evaluate/x.ts', importing('../../cli/main'))).toEqual(restricted(/must not import from a host/));
     expect(await problems('core/evaluate/x.ts', importing('../model/input'))).toEqual([]);
     expect(await problems('core/train/x.ts', importing('../evaluate/evaluate'))).toEqual([]);
+  });
+});
+
+describe('core/compute/, the compute side', () => {
+  it.each([['../runlog/run-log'], ['../service/context'], ['../workbench/recorder'], ['better-sqlite3']])('may not import %s (the host owns it)', async (source) => {
+    expect(await problems('core/compute/x.ts', importing(source))).toEqual(restricted(/core\/compute\/ is the compute side: the run log, the service and the host-side workbench/));
+  });
+
+  it("keeps core/'s rules, and imports the engine's parts and its own protocol", async () => {
+    expect(await problems('core/compute/x.ts', importing('electron'))).toEqual(restricted(/core\/ must not import Electron/));
+    for (const source of ['../train/trainer', '../model/alexnet', '../evaluate/evaluate', './protocol']) expect(await problems('core/compute/x.ts', importing(source))).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { JobError, importClusterJob } from '../../core/cluster/import-job';
 import { newJobId, worldSizes, writeClusterJob } from '../../core/cluster/job';
-import { storeTrainingFeatures } from '../../core/workbench/features';
+import { storeTrainingFeatures } from '../../core/compute/features';
 import { loadRun } from '../../core/workbench/run-files';
 import { runSettings } from '../../core/workbench/training';
 import { codeVersion } from '../../core/version';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { forkCompute } from '../../core/compute/node-compute';
+import { forkCompute } from '../../core/workbench/node-compute';
 import { PathPolicy } from '../../core/service/paths';
 import { createService } from '../../core/service/service';
 import { codeVersion } from '../../core/version';

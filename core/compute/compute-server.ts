@@ -6,11 +6,11 @@ import { serializeError } from '../api/contract';
 import { gpuLost, selectBackend, type BackendInfo, type BackendRequest } from '../backend/backend';
 import { evaluate } from '../evaluate/evaluate';
 import { probeTraining } from '../train/probe';
-import { exportCheckpoint } from '../workbench/export-checkpoint';
-import { storeTrainingFeatures } from '../workbench/features';
-import { neighbours, pixelNeighbours, predict } from '../workbench/lookup';
-import { loadModel, type LoadedModel } from '../workbench/run-model';
-import { launchTraining, type RunningJob, type TrainJob } from '../workbench/training-job';
+import { exportCheckpoint } from './export-checkpoint';
+import { storeTrainingFeatures } from './features';
+import { neighbours, pixelNeighbours, predict } from './lookup';
+import { loadModel, type LoadedModel } from './run-model';
+import { launchTraining, type RunningJob, type TrainJob } from './training-job';
 import type { CallMessage, CancelMessage, ComputeMethod, ComputeMethods, Endpoint, EvaluateAnswer, EvaluateJob, LookupJob, ModelFiles, ProgressMessage } from './protocol';
 
 /** Loaded models kept for the next look-up (a model of the paper's size is about 250 MB on the GPU). */

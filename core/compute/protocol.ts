@@ -9,8 +9,8 @@ import type { ExportedFiles } from '../export/export';
 import type { TrainEvent } from '../train/events';
 import type { ProbeMeasurement, ProbeRequest } from '../train/probe';
 import type { TrainResult } from '../train/trainer';
-import type { Neighbour, Prediction } from '../workbench/lookup';
-import type { TrainJob } from '../workbench/training-job';
+import type { Neighbour, Prediction } from './lookup';
+import type { TrainJob } from './training-job';
 
 /** A trained model to look inside: a checkpoint file and the folder of the dataset it was trained on. */
 export interface ModelFiles {

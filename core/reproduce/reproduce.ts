@@ -13,7 +13,7 @@ import type { RunLog, RunRow } from '../runlog/run-log';
 import { downscale } from '../model/input';
 import type { TrainEvent } from '../train/events';
 import type { RecipeName } from '../train/recipe';
-import { featuresFile } from '../workbench/lookup';
+import { featuresFile } from '../compute/lookup';
 import { loadRun } from '../workbench/run-files';
 import { resumeTraining, runSettings, startTraining, type TrainingRequest, type TrainingSession } from '../workbench/training';
 import { codeVersion } from '../version';

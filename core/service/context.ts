@@ -2,7 +2,7 @@
 // the event stream, and the opened datasets.
 import type { HostEvent } from '../api/contract';
 import { ApiError } from '../api/contract';
-import type { ComputeClient } from '../compute/compute-client';
+import type { ComputeClient } from '../workbench/compute-client';
 import { openDataset, type Dataset } from '../dataset/dataset';
 import type { RunLog } from '../runlog/run-log';
 import { Downloads } from './downloads';

@@ -7,7 +7,7 @@ import { COLOUR_DEFINITION, COLOUR_METHOD, colourBaseline, RANDOM_RANGE_SDS, run
 import { kernelGridPng, kernelScores, snapshotTowers, type KernelShape } from '../inspect/kernels';
 import type { KernelSnapshotRow } from '../runlog/run-log';
 import { readFeatureStore } from '../inspect/feature-store';
-import { featuresFile, datasetPixels, type Neighbour } from '../workbench/lookup';
+import { featuresFile, datasetPixels, type Neighbour } from '../compute/lookup';
 import { runModelFiles } from '../workbench/run-files';
 import { runDirectory } from '../workspace';
 import { requireRun, type ServiceContext } from './context';

@@ -3,7 +3,7 @@
 // gives it a compute side (a hidden window on Chromium's WebGPU, or a child process on Dawn or the CPU).
 import type { BackendSummary, HostEvent, JobState } from '../api/contract';
 import type { BackendInfo, BackendRequest } from '../backend/backend';
-import { ComputeClient, type EndpointFactory } from '../compute/compute-client';
+import { ComputeClient, type EndpointFactory } from '../workbench/compute-client';
 import type { RunLog } from '../runlog/run-log';
 import type { Workspace } from '../workspace';
 import { ServiceContext } from './context';

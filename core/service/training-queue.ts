@@ -3,7 +3,7 @@
 import { ApiError, type ControlAction, type JobState, type RunProgress } from '../api/contract';
 import type { TrainEvent } from '../train/events';
 import type { TrainResult } from '../train/trainer';
-import type { TrainJob } from '../workbench/training-job';
+import type { TrainJob } from '../compute/training-job';
 import { systemFailure } from '../system-errors';
 import { markFailed, recordingListener } from '../workbench/training';
 import type { ServiceContext } from './context';

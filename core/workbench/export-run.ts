@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ExportedFiles } from '../export/export';
 import type { RunLog } from '../runlog/run-log';
 import { runDirectory, type Workspace } from '../workspace';
-import { exportCheckpoint } from './export-checkpoint';
+import { exportCheckpoint } from '../compute/export-checkpoint';
 import { runModelFiles } from './run-files';
 
 /** Where a run's export goes by default: its folder's `export/`. */

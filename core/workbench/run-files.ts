@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import { decodeForModel } from '../dataset/decode';
 import type { RunLog, RunRow } from '../runlog/run-log';
-import { datasetPixels, type Query } from './lookup';
-import { loadModel, type LoadedModel } from './run-model';
+import { datasetPixels, type Query } from '../compute/lookup';
+import { loadModel, type LoadedModel } from '../compute/run-model';
 import { newestUsableCheckpoint } from './training';
 
 export interface LoadedRun extends LoadedModel {

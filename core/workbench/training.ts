@@ -16,7 +16,7 @@ import type { Trainer, TrainResult } from '../train/trainer';
 import { runDirectory, type Workspace } from '../workspace';
 import { codeVersion } from '../version';
 import { runRecorder } from './recorder';
-import { launchTraining, type TrainJob } from './training-job';
+import { launchTraining, type TrainJob } from '../compute/training-job';
 import { counted } from '../words';
 
 export interface TrainingRequest {

@@ -3,7 +3,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Endpoint } from './protocol';
+import type { Endpoint } from '../compute/protocol';
 
 /** The repository's root: two folders up, from these sources (core/compute) as from the CLI's bundle (out/node). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -3,7 +3,7 @@
 import { ApiError, type SerializedError } from '../api/contract';
 import type { BackendInfo, BackendRequest } from '../backend/backend';
 import type { TrainEvent } from '../train/events';
-import type { CancelMessage, ComputeMethod, ComputeMethods, Endpoint, EventMessage, ProgressMessage, ReplyMessage } from './protocol';
+import type { CancelMessage, ComputeMethod, ComputeMethods, Endpoint, EventMessage, ProgressMessage, ReplyMessage } from '../compute/protocol';
 
 /** Starts a compute side and returns the host's end of its channel. */
 export type EndpointFactory = () => Endpoint;
