@@ -8,7 +8,7 @@ import { importDataset } from '../core/dataset/import';
 import { RunLog } from '../core/runlog/run-log';
 import { readCheckpoint } from '../core/train/checkpoint';
 import type { TrainEvent } from '../core/train/events';
-import { startTraining } from '../core/workbench/training';
+import { startTraining } from '../core/service/local-training';
 import { openWorkspace, type Workspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
 import { recordDataset } from '../core/workbench/record-dataset';
@@ -38,10 +38,10 @@ describe('run control on the CPU backend', () => {
     const session = startTraining(workspace, log, backend, { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: 2, batchSize: 4 }, seed: 1 }, (e) => {
       events.push(e);
       if (e.type === 'step' && e.globalStep === 1) {
-        session.trainer.divideLearningRate();
-        session.trainer.pause();
+        void session.control('divide-learning-rate');
+        void session.control('pause');
         pausedAt = Date.now();
-        setTimeout(() => session.trainer.resume(), 400);
+        setTimeout(() => void session.control('resume'), 400);
       }
     });
     expect((await session.done).outcome).toBe('completed');

@@ -14,7 +14,7 @@ import { exportModel, type ExportedFiles } from '../core/export/export';
 import { AlexNet } from '../core/model/alexnet';
 import { RunLog } from '../core/runlog/run-log';
 import { loadRun, type LoadedRun } from '../core/workbench/run-files';
-import { startTraining } from '../core/workbench/training';
+import { startTraining } from '../core/service/local-training';
 import { openWorkspace } from '../core/workspace';
 import { smallDataset, tempHome } from './fixtures';
 import { recordDataset } from '../core/workbench/record-dataset';

@@ -1,8 +1,10 @@
 // `alexnet train` and `alexnet resume`: run training with a live progress line, epoch lines and notices.
 import type { Command } from 'commander';
+import type { ControlAction } from '../../core/api/contract';
 import type { TrainEvent } from '../../core/train/events';
 import type { TrainResult } from '../../core/train/trainer';
-import { importedRunRefusal, resumeTraining, startTraining, type TrainingSession } from '../../core/workbench/training';
+import { resumeTraining, startTraining, type TrainingSession } from '../../core/service/local-training';
+import { importedRunRefusal } from '../../core/workbench/training';
 import type { Context, WithContext } from '../context';
 import { CliError, EXIT, importRefusal, integerOption, textOption, usageError } from '../errors';
 import { formatSeconds, progressLine } from '../progress';
@@ -77,16 +79,17 @@ async function follow(context: Context, session: TrainingSession): Promise<numbe
     if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
     context.warn('\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
-    session.trainer.stop();
+    void steer('stop');
   };
   // Headless control of a running job: `kill -USR1 <pid>` divides the learning rate by 10 (section 5's manual
   // schedule); `kill -USR2 <pid>` pauses, and again resumes.
   let paused = false;
-  const onDivide = () => session.trainer.divideLearningRate();
+  // Steered as the app steers a run (the training queue's controls); a refusal (the run has just ended) is said.
+  const steer = (action: ControlAction) => session.control(action).catch((error: unknown) => context.warn(`\n${(error as Error).message}`));
+  const onDivide = () => void steer('divide-learning-rate');
   const onPause = () => {
     paused = !paused;
-    if (paused) session.trainer.pause();
-    else session.trainer.resume();
+    void steer(paused ? 'pause' : 'resume');
     context.warn(paused ? '\npaused (send SIGUSR2 again to resume)' : '\nresumed');
   };
   process.on('SIGINT', onSignal);

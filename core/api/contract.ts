@@ -547,6 +547,8 @@ export interface SerializedError {
   name: string;
   message: string;
   code?: string;
+  /** The file a system error was about (Node's errors carry it): a full disk's message names it. */
+  path?: string;
 }
 
 /** What a request channel answers on the wire. */
@@ -573,8 +575,8 @@ export class ApiError extends Error {
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+    const { code, path } = error as { code?: unknown; path?: unknown };
+    return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}), ...(typeof path === 'string' ? { path } : {}) };
   }
   return { name: 'Error', message: String(error) };
 }

@@ -36,7 +36,10 @@ export class ComputeServer {
   constructor(
     private readonly endpoint: Endpoint,
     private readonly onDeviceLost: () => void = () => {},
+    /** A backend this process has started already (a host that computes in-process); else the first call starts one. */
+    started?: Promise<BackendInfo>,
   ) {
+    this.backendInfo = started;
     endpoint.onMessage((message) => {
       if (typeof message === 'object' && message !== null && 'cancel' in message) this.calls.get((message as CancelMessage).cancel)?.abort();
       else void this.answer(message as CallMessage);

@@ -22,15 +22,23 @@ interface ActiveJob {
   listener: ReturnType<typeof recordingListener>;
   done: Promise<void>;
   /** Set when the run log could not take an event (a full disk): the run is stopped, and this is why. */
-  recordFailure?: string;
+  recordFailure?: unknown;
   /** False until the compute side reports the run started; steering asked for before then waits here. */
   started: boolean;
   waitingActions: ControlAction[];
 }
 
+/** How a run the queue took ended: its result, or its failure in words (the error's cause is the original). */
+interface Outcome {
+  promise: Promise<TrainResult>;
+  resolve(result: TrainResult): void;
+  reject(error: Error): void;
+}
+
 export class TrainingQueue {
   private active: ActiveJob | undefined;
   private readonly waiting: TrainJob[] = [];
+  private readonly outcomes = new Map<string, Outcome>();
   private closing = false;
 
   constructor(
@@ -65,10 +73,31 @@ export class TrainingQueue {
     if (this.closing) throw new ApiError('E_STATE', 'The workbench is shutting down; start the run again after it restarts.');
     if (this.holds(job.runId)) throw new ApiError('E_BUSY', `Run '${job.runId}' is training or queued already.`);
     const queued = this.active !== undefined;
+    let resolve: Outcome['resolve'] = () => {};
+    let reject: Outcome['reject'] = () => {};
+    const promise = new Promise<TrainResult>((yes, no) => ((resolve = yes), (reject = no)));
+    promise.catch(() => {}); // a caller that never asks for the outcome leaves no unhandled rejection
+    this.outcomes.set(job.runId, { promise, resolve, reject });
     this.waiting.push(job);
     if (!queued) this.next();
     this.onJobsChanged();
     return queued;
+  }
+
+  /** Resolves when a run this queue took ends (completed, stopped, diverged), or rejects with its failure. */
+  outcome(runId: string): Promise<TrainResult> {
+    const outcome = this.outcomes.get(runId);
+    if (!outcome) return Promise.reject(new ApiError('E_STATE', `Run '${runId}' was not given to this training queue.`));
+    return outcome.promise;
+  }
+
+  /** Settles the outcome of a run that ended. */
+  private settle(runId: string, ended: { result: TrainResult } | { error: Error }): void {
+    const outcome = this.outcomes.get(runId);
+    this.outcomes.delete(runId);
+    if (!outcome) return;
+    if ('result' in ended) outcome.resolve(ended.result);
+    else outcome.reject(ended.error);
   }
 
   async control(runId: string, action: ControlAction): Promise<void> {
@@ -76,7 +105,9 @@ export class TrainingQueue {
     if (queuedAt >= 0) {
       if (action !== 'stop') throw new ApiError('E_STATE', `Run '${runId}' is waiting in the queue and has not started; it can only be taken off the queue (stop).`);
       this.waiting.splice(queuedAt, 1);
-      this.context.log.updateRun(runId, { status: 'stopped', statusDetail: 'Taken off the queue before it started; resume it to train it.' });
+      const detail = 'Taken off the queue before it started; resume it to train it.';
+      this.context.log.updateRun(runId, { status: 'stopped', statusDetail: detail });
+      this.settle(runId, { result: notStarted(detail) });
       this.context.emit({ type: 'run:status', runId, status: 'stopped' });
       this.onJobsChanged();
       return;
@@ -138,8 +169,8 @@ export class TrainingQueue {
     } catch (error) {
       // The run log cannot be written (a full disk): stop at this step, so that nothing more goes unrecorded.
       if (active.recordFailure === undefined) {
-        active.recordFailure = systemFailure(error) ?? (error as Error).message;
-        context.emit({ type: 'notice', runId, level: 'error', code: 'run-log-failed', message: `The run log cannot be written (${active.recordFailure}); training stops at this step. Free the space, then resume the run.` });
+        active.recordFailure = error;
+        context.emit({ type: 'notice', runId, level: 'error', code: 'run-log-failed', message: `The run log cannot be written (${systemFailure(error) ?? (error as Error).message}); training stops at this step. Free the space, then resume the run.` });
         void context.compute.call('control', { runId, action: 'stop' }).catch(() => false);
       }
     }
@@ -208,37 +239,47 @@ export class TrainingQueue {
     try {
       active.listener.flush();
     } catch (error) {
-      active.recordFailure ??= systemFailure(error) ?? (error as Error).message;
+      active.recordFailure ??= error;
     }
-    if (active.recordFailure !== undefined) return this.failed(active, new Error(`the run log could not be written: ${active.recordFailure}`));
+    // The trainer ended well, but the run log lost part of it: the run counts as failed, for that reason.
+    if (active.recordFailure !== undefined) return this.failed(active, active.recordFailure);
     this.context.emit({ type: 'run:status', runId, status: result.outcome });
     this.context.emit({ type: 'run:finished', runId, outcome: result.outcome, message: result.message });
+    this.settle(runId, { result });
   }
 
   private failed(active: ActiveJob, error: unknown): void {
     const runId = active.job.runId;
-    let message: string;
     try {
       active.listener.flush();
-      message = markFailed(this.context.log, runId, error);
     } catch {
-      // Not even the failure can be written (the disk is full): the run shows as interrupted at the next start.
-      message = `Training failed: ${systemFailure(error) ?? (error as Error).message}; the run log could not record it either. The last checkpoint is kept; free the space, then resume the run.`;
+      // The steps not yet written are lost with the disk; the failure below says why.
     }
+    // A failure of the run log itself says so, over the trainer's own error (stopped by the queue because of it).
+    const cause = active.recordFailure ?? error;
+    const message = markFailed(this.context.log, runId, cause);
     this.context.emit({ type: 'notice', runId, level: 'error', code: 'failed', message });
     this.context.emit({ type: 'run:status', runId, status: 'failed' });
     this.context.emit({ type: 'run:finished', runId, outcome: 'failed', message });
+    this.settle(runId, { error: Object.assign(new Error(message), { cause }) });
   }
 
   /** Stops the running job at its current step (it writes a checkpoint) and waits for it; queued runs are marked stopped. */
   async close(): Promise<void> {
     this.closing = true;
     for (const job of this.waiting.splice(0)) {
-      this.context.log.updateRun(job.runId, { status: 'stopped', statusDetail: 'The workbench closed before this run started; resume it to train it.' });
+      const detail = 'The workbench closed before this run started; resume it to train it.';
+      this.context.log.updateRun(job.runId, { status: 'stopped', statusDetail: detail });
+      this.settle(job.runId, { result: notStarted(detail) });
     }
     const active = this.active;
     if (!active) return;
     await this.context.compute.call('control', { runId: active.job.runId, action: 'stop' }).catch(() => false);
     await active.done;
   }
+}
+
+/** The result of a run that ended before its first step (taken off the queue, or the workbench closed first). */
+function notStarted(message: string): TrainResult {
+  return { outcome: 'stopped', message, position: { epoch: 0, stepInEpoch: 0, globalStep: 0 }, bestTop1Error: null, lastCheckpoint: undefined };
 }

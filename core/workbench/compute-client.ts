@@ -23,9 +23,10 @@ export interface CallOptions {
 
 /** An error that crossed the channel as data, made an Error again with its name and code. */
 function revive(data: SerializedError): Error {
-  const error = new Error(data.message) as Error & { code?: string };
+  const error = new Error(data.message) as Error & { code?: string; path?: string };
   error.name = data.name;
   if (data.code !== undefined) error.code = data.code;
+  if (data.path !== undefined) error.path = data.path;
   return error;
 }
 

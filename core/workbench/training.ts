@@ -1,5 +1,6 @@
-// Starts and resumes training runs on the host side: records the run in the log, writes its events there, and marks
-// it failed when training throws. The training itself is a TrainJob (training-job.ts), run here in-process.
+// Runs on the host side: creates a run in the log with its settings, finds how one resumes (its checkpoints, adopted
+// or verified), records its events and marks it failed. The training itself is a TrainJob (core/compute/
+// training-job.ts) that the training queue (core/service) has the compute side run.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../backend/backend';
@@ -12,11 +13,10 @@ import type { TrainEvent, TrainListener } from '../train/events';
 import { systemFailure } from '../system-errors';
 import { checkpointProblem, readCheckpointHeader } from '../train/checkpoint';
 import { recipe as makeRecipe, validateRecipe, type Recipe, type RecipeName } from '../train/recipe';
-import type { Trainer, TrainResult } from '../train/trainer';
 import { runDirectory, type Workspace } from '../workspace';
 import { codeVersion } from '../version';
 import { runRecorder } from './recorder';
-import { launchTraining, type TrainJob } from '../compute/training-job';
+import type { TrainJob } from '../compute/training-job';
 import { counted } from '../words';
 
 export interface TrainingRequest {
@@ -30,13 +30,6 @@ export interface TrainingRequest {
   name?: string;
   /** Stop after this many steps in total (the run is then 'stopped' and resumable). */
   maxSteps?: number;
-}
-
-export interface TrainingSession {
-  runId: string;
-  trainer: Trainer;
-  /** Resolves when the run ends (completed, stopped, diverged); features are stored after a completed run. */
-  done: Promise<TrainResult>;
 }
 
 /** The run's recipe after overrides and the PCA-noise ablation. */
@@ -219,51 +212,19 @@ export function recordingListener(log: RunLog, runId: string, backend: Pick<Back
   return Object.assign(listener, { flush: recorder.flush });
 }
 
-/** Marks a run failed after training threw (disk full, device lost); its checkpoints stay resumable. */
+/**
+ * Marks a run failed after training threw (disk full, device lost); its checkpoints stay resumable. Answers the
+ * message, which says the failure in words even when the run log cannot take it (then the run shows as interrupted
+ * at the next start).
+ */
 export function markFailed(log: RunLog, runId: string, error: unknown): string {
-  const cause = systemFailure(error) ?? (error instanceof Error ? error.message : String(error));
-  const message = `Training failed: ${cause.replace(/\.$/, '')}. The last checkpoint is kept; resume when the cause is fixed.`;
-  log.updateRun(runId, { status: 'failed', statusDetail: message, pid: null, finishedAt: new Date().toISOString() });
-  log.addNotice({ runId, level: 'error', code: 'failed', message });
-  return message;
-}
-
-/** Trains a new run in this process. */
-export function startTraining(workspace: Workspace, log: RunLog, backend: BackendInfo, request: TrainingRequest, onEvent?: TrainListener): TrainingSession {
-  return runInProcess(log, backend, createRun(workspace, log, backend, request), onEvent);
-}
-
-/** Continues an interrupted or stopped run in this process from its newest checkpoint. */
-export function resumeTraining(
-  workspace: Workspace,
-  log: RunLog,
-  backend: BackendInfo,
-  runId: string,
-  options: { epochs?: number; maxSteps?: number } = {},
-  onEvent?: TrainListener,
-): TrainingSession {
-  return runInProcess(log, backend, resumeJob(workspace, log, backend, runId, options), onEvent);
-}
-
-function runInProcess(log: RunLog, backend: BackendInfo, job: TrainJob, onEvent?: TrainListener): TrainingSession {
-  const listener = recordingListener(log, job.runId, backend, onEvent);
-  let running;
+  const cause = (systemFailure(error) ?? (error instanceof Error ? error.message : String(error))).replace(/\.$/, '');
+  const message = `Training failed: ${cause}. The last checkpoint is kept; resume when the cause is fixed.`;
   try {
-    running = launchTraining(job, listener);
-  } catch (error) {
-    markFailed(log, job.runId, error);
-    throw error;
+    log.updateRun(runId, { status: 'failed', statusDetail: message, pid: null, finishedAt: new Date().toISOString() });
+    log.addNotice({ runId, level: 'error', code: 'failed', message });
+    return message;
+  } catch {
+    return `Training failed: ${cause}. The last checkpoint is kept, but the run log could not record this failure either; resume the run when the cause is fixed.`;
   }
-  const done = running.done.catch((error: unknown) => {
-    let message: string;
-    try {
-      listener.flush();
-      message = markFailed(log, job.runId, error);
-    } catch {
-      // The run log cannot take it either (a full disk): the run shows as interrupted at the next start.
-      message = `Training failed: ${systemFailure(error) ?? (error as Error).message}. The last checkpoint is kept; resume when the cause is fixed.`;
-    }
-    throw Object.assign(new Error(message), { cause: error });
-  });
-  return { runId: job.runId, trainer: running.trainer, done };
 }

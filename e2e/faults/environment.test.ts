@@ -18,7 +18,8 @@ import { CACHE_RECORD_BYTES } from '../../core/dataset/types';
 import { isProcessAlive, RunLog } from '../../core/runlog/run-log';
 import type { TrainEvent } from '../../core/train/events';
 import { readCheckpoint } from '../../core/train/checkpoint';
-import { newestReadableCheckpoint, resumeTraining, startTraining, type TrainingRequest } from '../../core/workbench/training';
+import { resumeTraining, startTraining } from '../../core/service/local-training';
+import { newestReadableCheckpoint, type TrainingRequest } from '../../core/workbench/training';
 import { openWorkspace, runDirectory, type Workspace } from '../../core/workspace';
 import { DEMO, serviceWithCompute, smallDataset, tempHome } from '../fixtures';
 import type { HostEvent } from '../../core/api/contract';
@@ -223,9 +224,12 @@ describe('the GPU', () => {
     if (!webgpu) return context.skip('no WebGPU adapter here');
     await selectBackend('webgpu');
     const { workspace, log, dataset } = await workspaceWith(folder);
-    expect(() => startTraining(workspace, log, webgpu!, { ...quick(dataset, 1), overrides: { epochs: 1, batchSize: 4096 } })).toThrow(
+    const session = startTraining(workspace, log, webgpu!, { ...quick(dataset, 1), overrides: { epochs: 1, batchSize: 4096 } });
+    await expect(session.done).rejects.toThrow(
       /The input batch needs 620 MiB, more than the 128 MiB that one buffer may hold .* Use a batch of at most 845 images \(--batch-size 845\), or the CPU engine \(--backend wasm\)\./,
     );
+    // Refused before any step: nothing was trained, and the run says why.
+    expect(log.getRun(session.runId)).toMatchObject({ status: 'failed', stepsDone: 0 });
     log.close();
     await selectBackend('wasm');
     tally(SUITE, { cases: 1, faults: 1 });
