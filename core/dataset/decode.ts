@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { decodeBmp, isBmp } from './bmp';
-import { resizeAndCentreCrop } from './resample';
+import { resizeAndCentreCrop, resizeAndCentreCropByBands } from './resample';
 import { CACHE_IMAGE_SIZE, type SkipReason } from './types';
 
 /** Why a file could not be decoded; these are also the import report's skip reasons. */
@@ -62,6 +62,34 @@ async function decodeUpright(input: Sharp, hasAlpha: boolean): Promise<{ data: B
   return { data, width: info.width, height: info.height, channels };
 }
 
+/** Above this many decoded bytes a photo is read a band of rows at a time: an 8000x6000 photo is 144 MB decoded. */
+export const WHOLE_DECODE_LIMIT = 32 * 1024 * 1024;
+/** The decoded bytes of one band. */
+const BAND_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Decodes an upright (unrotated) photo a band of rows at a time and resizes it as it comes, to the same bytes as a
+ * whole decode gives: libvips reads JPEG and PNG sequentially, so a band costs the rows up to it, and memory holds one
+ * band, never the whole image.
+ */
+async function decodeInBands(bytes: Uint8Array, width: number, height: number, hasAlpha: boolean, conversions: string[]): Promise<Uint8Array> {
+  const channels = hasAlpha ? 4 : 3;
+  const bandRows = Math.max(1, Math.floor(BAND_BYTES / (width * channels)));
+  let translucent = false;
+  const pixels = await resizeAndCentreCropByBands(width, height, CACHE_IMAGE_SIZE, bandRows, async (top, rows) => {
+    let pipeline = sharp(bytes, { failOn: 'truncated', sequentialRead: true }).pipelineColourspace('srgb').extract({ left: 0, top, width, height: rows }).toColourspace('srgb');
+    if (!hasAlpha) pipeline = pipeline.removeAlpha();
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels || data.length !== rows * width * channels) throw new Error(`a band decoded to ${info.width}x${info.height}x${info.channels}; expected ${width}x${rows}x${channels}`);
+    if (channels === 3) return data;
+    const rgb = new Uint8Array(rows * width * 3);
+    if (flattenOverWhite(data, rgb)) translucent = true;
+    return rgb;
+  });
+  if (translucent) conversions.push('alpha channel flattened over white');
+  return pixels;
+}
+
 /** Composites RGBA over white into RGB. Returns whether any pixel was see-through. */
 function flattenOverWhite(rgba: Uint8Array, out: Uint8Array): boolean {
   let translucent = false;
@@ -94,6 +122,7 @@ export async function decodeImageBytes(bytes: Uint8Array, name: string): Promise
     let width: number;
     let height: number;
     let hasAlpha: boolean;
+    let orientation: number | undefined;
     const conversions: string[] = [];
     if (isBmp(bytes)) {
       // libvips reads BMP only through ImageMagick, which sharp's own binaries leave out.
@@ -108,7 +137,11 @@ export async function decodeImageBytes(bytes: Uint8Array, name: string): Promise
       const meta = await input.metadata();
       ({ width, height } = meta.autoOrient);
       hasAlpha = meta.hasAlpha;
+      orientation = meta.orientation;
       conversions.push(...describeSource(meta));
+    }
+    if (!isBmp(bytes) && (orientation ?? 1) === 1 && width * height * (hasAlpha ? 4 : 3) > WHOLE_DECODE_LIMIT) {
+      return { pixels: await decodeInBands(bytes, width, height, hasAlpha, conversions), width, height, conversions };
     }
     const upright = await decodeUpright(input, hasAlpha);
     let rgb: Uint8Array = upright.data;

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImageBytes } from './decode';
-import { resizeAndCentreCrop, resizedSize } from './resample';
+import { decodeImageBytes, WHOLE_DECODE_LIMIT } from './decode';
+import { resizeAndCentreCrop, resizeAndCentreCropByBands, resizedSize, rowsRead } from './resample';
 
 /** Seeded noise with some structure (bars and a gradient), so that filters with different lobes disagree. */
 function texture(width: number, height: number, seed: number): Uint8Array {
@@ -115,6 +115,52 @@ describe('the importer resizes with Lanczos-3 in both directions', () => {
     const { max, mean } = differences(decoded.pixels, reference(rgb, width, height, 256));
     expect(max).toBeLessThanOrEqual(1.5);
     expect(mean).toBeLessThan(0.4);
+  });
+
+  it('gives the same bytes read a band of rows at a time, whatever the band, shrinking and enlarging', async () => {
+    for (const [width, height, bands] of [[301, 200, [1, 7, 64, 1000]], [97, 150, [3, 40]], [256, 256, [5]], [900, 700, [2, 33, 699]]] as const) {
+      const rgb = texture(width, height, width + height);
+      const whole = resizeAndCentreCrop(rgb, width, height, 256);
+      for (const bandRows of bands) {
+        const asked: [number, number][] = [];
+        const banded = await resizeAndCentreCropByBands(width, height, 256, bandRows, async (top, rows) => {
+          asked.push([top, rows]);
+          return rgb.slice(top * width * 3, (top + rows) * width * 3);
+        });
+        expect(Buffer.from(banded).equals(Buffer.from(whole)), `${width}x${height} in bands of ${bandRows}`).toBe(true);
+        // The bands cover exactly the rows the resize reads, in order, none larger than asked.
+        const { from, to } = rowsRead(width, height, 256);
+        expect(asked[0]![0]).toBe(from);
+        expect(asked.reduce((at, [top, rows]) => (expect(top).toBe(at), expect(rows).toBeLessThanOrEqual(bandRows), at + rows), from)).toBe(to);
+      }
+    }
+  });
+
+  it('decodes a photo above the whole-decode limit a band at a time, to the bytes a whole decode gives', async () => {
+    const width = 4000;
+    const height = 3000; // 36 MB decoded: above the limit
+    expect(width * height * 3).toBeGreaterThan(WHOLE_DECODE_LIMIT);
+    const rgb = texture(width, height, 5);
+    const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+    const whole = await sharp(jpeg).raw().toBuffer();
+    const decoded = await decodeImageBytes(jpeg, 'large.jpg');
+    expect([decoded.width, decoded.height]).toEqual([width, height]);
+    expect(Buffer.from(decoded.pixels).equals(Buffer.from(resizeAndCentreCrop(whole, width, height, 256)))).toBe(true);
+    // With an alpha channel that is see-through somewhere: flattened over white, band by band, and said once.
+    const rgba = new Uint8Array(width * height * 4);
+    for (let i = 0; i < width * height; i++) {
+      rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4);
+      rgba[i * 4 + 3] = i % 7 === 0 ? 128 : 255;
+    }
+    const png = await sharp(rgba, { raw: { width, height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
+    const flat = await decodeImageBytes(png, 'large.png');
+    const white = new Uint8Array(width * height * 3);
+    for (let i = 0; i < width * height; i++) {
+      const a = rgba[i * 4 + 3]!;
+      for (let c = 0; c < 3; c++) white[i * 3 + c] = a === 255 ? rgba[i * 4 + c]! : Math.round((rgba[i * 4 + c]! * a + 255 * (255 - a)) / 255);
+    }
+    expect(Buffer.from(flat.pixels).equals(Buffer.from(resizeAndCentreCrop(white, width, height, 256)))).toBe(true);
+    expect(flat.conversions.filter((c) => c === 'alpha channel flattened over white')).toHaveLength(1);
   });
 
   it('refuses a buffer of the wrong size, naming both sizes', () => {

@@ -85,59 +85,73 @@ export function resizedSize(width: number, height: number, side: number): { widt
   return { width: Math.trunc((side * width) / height), height: side };
 }
 
-/**
- * Resizes RGB pixels so that the shorter side is `side` and keeps the centre `side` x `side`, as described at the top.
- * @param rgb [height, width, 3] uint8, row-major.
- * @returns [side, side, 3] uint8.
- */
-export function resizeAndCentreCrop(rgb: Uint8Array, width: number, height: number, side: number): Uint8Array {
+/** Which input rows the kept output rows read, and the filters of both passes. */
+interface Plan {
+  width: number;
+  height: number;
+  side: number;
+  left: number;
+  top: number;
+  horizontal: Taps | undefined;
+  vertical: Taps | undefined;
+  rowFrom: number;
+  rowTo: number;
+}
+
+function plan(width: number, height: number, side: number): Plan {
   if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1)) throw new Error(`Image size ${width}x${height} is not allowed; expected whole, positive sizes.`);
-  if (rgb.length !== width * height * 3) throw new Error(`An RGB image of ${width}x${height} has ${width * height * 3} bytes; got ${rgb.length}.`);
   const target = resizedSize(width, height, side);
   const top = roundHalfEven((target.height - side) / 2);
   const left = roundHalfEven((target.width - side) / 2);
-  const out = new Uint8Array(side * side * 3);
-
   // The input rows the kept output rows read (all of them when the height does not change).
   const vertical = target.height !== height ? taps(height, target.height, top, side) : undefined;
   const rowFrom = vertical ? vertical.first[0]! : top;
   const rowTo = vertical ? vertical.first[side - 1]! + vertical.count[side - 1]! : top + side;
+  const horizontal = target.width !== width ? taps(width, target.width, left, side) : undefined;
+  return { width, height, side, left, top, horizontal, vertical, rowFrom, rowTo };
+}
 
-  // Horizontal pass over those rows only: [rowTo - rowFrom, side, 3] uint8 (Pillow also skips unused rows).
-  const rows = rowTo - rowFrom;
-  const across = new Uint8Array(rows * side * 3);
-  if (target.width !== width) {
-    const h = taps(width, target.width, left, side);
-    for (let y = 0; y < rows; y++) {
-      const src = (rowFrom + y) * width * 3;
-      for (let x = 0; x < side; x++) {
-        const k = x * h.width;
-        const start = src + h.first[x]! * 3;
-        let r = ONE / 2, g = ONE / 2, b = ONE / 2;
-        for (let t = 0; t < h.count[x]!; t++) {
-          const w = h.weights[k + t]!;
-          r += rgb[start + t * 3]! * w;
-          g += rgb[start + t * 3 + 1]! * w;
-          b += rgb[start + t * 3 + 2]! * w;
-        }
-        const o = (y * side + x) * 3;
-        across[o] = clip8(r);
-        across[o + 1] = clip8(g);
-        across[o + 2] = clip8(b);
-      }
+/**
+ * The horizontal pass over input rows [from, to) of `rgb`, whose first row is input row `first`, into `across`
+ * ([rowTo - rowFrom, side, 3] uint8: Pillow also skips unused rows).
+ */
+function horizontalPass(p: Plan, rgb: Uint8Array, first: number, from: number, to: number, across: Uint8Array): void {
+  const { width, side, left, horizontal: h } = p;
+  for (let row = from; row < to; row++) {
+    const src = (row - first) * width * 3;
+    const y = row - p.rowFrom;
+    if (!h) {
+      across.set(rgb.subarray(src + left * 3, src + (left + side) * 3), y * side * 3);
+      continue;
     }
-  } else {
-    for (let y = 0; y < rows; y++) across.set(rgb.subarray(((rowFrom + y) * width + left) * 3, ((rowFrom + y) * width + left + side) * 3), y * side * 3);
+    for (let x = 0; x < side; x++) {
+      const k = x * h.width;
+      const start = src + h.first[x]! * 3;
+      let r = ONE / 2, g = ONE / 2, b = ONE / 2;
+      for (let t = 0; t < h.count[x]!; t++) {
+        const w = h.weights[k + t]!;
+        r += rgb[start + t * 3]! * w;
+        g += rgb[start + t * 3 + 1]! * w;
+        b += rgb[start + t * 3 + 2]! * w;
+      }
+      const o = (y * side + x) * 3;
+      across[o] = clip8(r);
+      across[o + 1] = clip8(g);
+      across[o + 2] = clip8(b);
+    }
   }
+}
 
+function verticalPass(p: Plan, across: Uint8Array): Uint8Array {
+  const { side, vertical } = p;
+  const out = new Uint8Array(side * side * 3);
   if (!vertical) {
     out.set(across);
     return out;
   }
-  // Vertical pass.
   for (let y = 0; y < side; y++) {
     const k = y * vertical.width;
-    const start = vertical.first[y]! - rowFrom;
+    const start = vertical.first[y]! - p.rowFrom;
     for (let x = 0; x < side * 3; x++) {
       let sum = ONE / 2;
       for (let t = 0; t < vertical.count[y]!; t++) sum += across[(start + t) * side * 3 + x]! * vertical.weights[k + t]!;
@@ -145,4 +159,41 @@ export function resizeAndCentreCrop(rgb: Uint8Array, width: number, height: numb
     }
   }
   return out;
+}
+
+/**
+ * Resizes RGB pixels so that the shorter side is `side` and keeps the centre `side` x `side`, as described at the top.
+ * @param rgb [height, width, 3] uint8, row-major.
+ * @returns [side, side, 3] uint8.
+ */
+export function resizeAndCentreCrop(rgb: Uint8Array, width: number, height: number, side: number): Uint8Array {
+  const p = plan(width, height, side);
+  if (rgb.length !== width * height * 3) throw new Error(`An RGB image of ${width}x${height} has ${width * height * 3} bytes; got ${rgb.length}.`);
+  const across = new Uint8Array((p.rowTo - p.rowFrom) * side * 3);
+  horizontalPass(p, rgb, 0, p.rowFrom, p.rowTo, across);
+  return verticalPass(p, across);
+}
+
+/** The input rows the resize reads, [from, to): a reader of bands need decode no others. */
+export function rowsRead(width: number, height: number, side: number): { from: number; to: number } {
+  const p = plan(width, height, side);
+  return { from: p.rowFrom, to: p.rowTo };
+}
+
+/**
+ * The same bytes as resizeAndCentreCrop, reading the image a band of rows at a time (`band(top, rows)` answers
+ * [rows, width, 3] uint8), so that a large photo is never held decoded whole: only one band and the horizontal
+ * pass's [rows read, side, 3] are.
+ */
+export async function resizeAndCentreCropByBands(width: number, height: number, side: number, bandRows: number, band: (top: number, rows: number) => Promise<Uint8Array>): Promise<Uint8Array> {
+  const p = plan(width, height, side);
+  if (!Number.isInteger(bandRows) || bandRows < 1) throw new Error(`A band must be a whole number of rows, at least 1; got ${bandRows}.`);
+  const across = new Uint8Array((p.rowTo - p.rowFrom) * side * 3);
+  for (let top = p.rowFrom; top < p.rowTo; top += bandRows) {
+    const rows = Math.min(bandRows, p.rowTo - top);
+    const rgb = await band(top, rows);
+    if (rgb.length !== rows * width * 3) throw new Error(`A band of ${rows} rows of a ${width}-pixel-wide RGB image has ${rows * width * 3} bytes; got ${rgb.length}.`);
+    horizontalPass(p, rgb, top, top, top + rows, across);
+  }
+  return verticalPass(p, across);
 }

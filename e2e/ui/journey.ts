@@ -209,9 +209,15 @@ export async function userJourney(page: Page, folders: JourneyFolders, shots: st
   await expect(dropMarkers).toHaveCount(1);
   await expect(dropMarkers.locator('title')).toContainText(/^Learning rate divided by 10, from 0\.001 to 0\.0001, after step \d+ \(epoch [\d.]+\): by hand\.$/);
   const dropLabel = await dropMarkers.locator('title').textContent();
+  // The per-step loss: live it has the steps the page was sent (a few a second); after a reload, every step the run log has.
+  const stepSeries = byTestId(page, 'chart-loss').locator('[data-testid="series"][data-label="Loss per step"]');
+  const points = async () => ((await stepSeries.getAttribute('d')) ?? '').split(/[ML]/).filter((p) => p.trim() !== '').length;
+  const livePoints = await points();
   await page.reload();
   await expect(dropMarkers).toHaveCount(1, { timeout: 30_000 });
   await expect(dropMarkers.locator('title')).toHaveText(dropLabel!);
+  await expect(stepSeries).toHaveAttribute('d', /L/);
+  expect(await points()).toBeGreaterThanOrEqual(Math.max(2, livePoints));
   // The form kept what was typed across the reload: the dataset, the preset, the epochs of the second run.
   await expect(byTestId(page, 'train-epochs')).toHaveValue('3');
   await expect(byTestId(page, 'train-preset')).toHaveValue('quick');
