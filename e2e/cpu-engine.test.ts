@@ -42,7 +42,9 @@ async function gradients(): Promise<Map<string, Float32Array>> {
   const masks = model.dropoutMasks(batch, new Rng(10))!;
   const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(model.forward(x, { dropoutMasks: masks }))), 1))) as tf.Scalar, model.variables());
   const out = new Map<string, Float32Array>();
-  for (const spec of model.specs) out.set(spec.name, (await grads[model.parameter(spec.name).name]!.data()) as Float32Array);
+  // By variable: fc6 and fc7 are held in tower halves.
+  const variables = model.variables();
+  for (const [i, piece] of model.pieces.entries()) out.set(piece.name, (await grads[variables[i]!.name]!.data()) as Float32Array);
   tf.dispose([x, y, value, ...masks, ...Object.values(grads)]);
   model.dispose();
   return out;

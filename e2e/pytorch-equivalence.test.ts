@@ -15,6 +15,7 @@ import { AlexNet } from '../core/model/alexnet';
 import { LRN, paperConfig, quickConfig, type ModelConfig } from '../core/model/config';
 import { localResponseNorm } from '../core/model/lrn';
 import { Rng } from '../core/random/rng';
+import { joinPieces } from '../core/model/pieces';
 import { createOptimizer, Optimizer, type OptimizerSettings } from '../core/train/optimizer';
 import { recipe, type Recipe } from '../core/train/recipe';
 import { trainStep } from '../core/train/step';
@@ -136,7 +137,9 @@ class KeepFirstGradients extends Optimizer {
   }
 
   apply(gradients: Record<string, tf.Tensor>, learningRate: number): void {
-    this.gradients ??= new Map(this.model.specs.map((s) => [s.name, gradients[this.model.parameter(s.name).name]!.dataSync() as Float32Array]));
+    // Per variable (fc6 and fc7 in tower halves), joined into whole parameters as PyTorch has them.
+    const variables = this.model.variables();
+    this.gradients ??= joinPieces(this.model.pieces, (piece) => gradients[variables[this.model.pieces.indexOf(piece)]!.name]!.dataSync() as Float32Array);
     this.inner.apply(gradients, learningRate);
   }
 

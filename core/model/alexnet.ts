@@ -7,6 +7,7 @@ import { DROPOUT_RATE, LRN, towerWidths, validateConfig, type ModelConfig } from
 import { Rng } from '../random/rng';
 import { conv2d } from './conv-gradient';
 import { localResponseNorm } from './lrn';
+import { joinPieces, parameterPieces, pieceOf, type ParameterPiece } from './pieces';
 
 /** How a parameter was created, and the shape it has (filters are HWIO, fc weights [in, out]). */
 export interface ParameterSpec {
@@ -27,6 +28,11 @@ export interface ParameterSpec {
 export type Initialisation = 'paper' | 'kaiming-uniform' | 'he-normal';
 
 const TOWER_NAMES = ['a', 'b'];
+
+/** The slot kinds ('m', 'v', 'momentum') of optimizer slots keyed '<name>#<slot>'. */
+function slotKinds(slots: Map<string, Float32Array>): Set<string> {
+  return new Set([...slots.keys()].map((key) => key.slice(key.lastIndexOf('#') + 1)));
+}
 
 /** Every parameter of the model, in a fixed order. */
 export function parameterSpecs(config: ModelConfig): ParameterSpec[] {
@@ -110,6 +116,8 @@ export interface ForwardOptions {
 
 export class AlexNet {
   readonly specs: ParameterSpec[];
+  /** The variables as the device holds them: fc6 and fc7 of two towers in tower halves (pieces.ts). */
+  readonly pieces: ParameterPiece[];
   private readonly params: Map<string, tf.Variable>;
 
   constructor(
@@ -117,6 +125,7 @@ export class AlexNet {
     values: Map<string, Float32Array>,
   ) {
     this.specs = parameterSpecs(config);
+    this.pieces = parameterPieces(config, this.specs);
     this.params = new Map();
     for (const spec of this.specs) {
       const data = values.get(spec.name);
@@ -125,9 +134,11 @@ export class AlexNet {
         this.dispose();
         throw new Error(`Parameter '${spec.name}' needs ${size} values of shape [${spec.shape}]; got ${data?.length ?? 'none'}.`);
       }
+    }
+    for (const piece of this.pieces) {
       // The variable keeps the values; the tensor it was made from would otherwise stay alive after dispose().
-      const initial = tf.tensor(data, spec.shape, 'float32');
-      this.params.set(spec.name, tf.variable(initial, true));
+      const initial = tf.tensor(pieceOf(piece, values.get(piece.spec.name)!), piece.shape, 'float32');
+      this.params.set(piece.name, tf.variable(initial, true));
       initial.dispose();
     }
   }
@@ -143,30 +154,52 @@ export class AlexNet {
     return countParameters(this.specs);
   }
 
+  /** The trainable variables, one per piece, in the order of `pieces`. */
   variables(): tf.Variable[] {
-    return this.specs.map((s) => this.params.get(s.name)!);
+    return this.pieces.map((piece) => this.params.get(piece.name)!);
   }
 
+  /** A parameter held whole on the device (every conv parameter, fc8; fc6 and fc7 too with one tower). */
   parameter(name: string): tf.Variable {
     const variable = this.params.get(name);
-    if (!variable) throw new Error(`The model has no parameter '${name}'.`);
+    if (!variable) throw new Error(`The model has no parameter '${name}' held whole${this.pieces.some((p) => p.spec.name === name) ? ' (it is held in tower halves; read it with values())' : ''}.`);
     return variable;
   }
 
-  /** Reads every parameter back to the host (for checkpoints and export). */
+  /** Reads every parameter back to the host, whole (for checkpoints and export). */
   async values(): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    for (const spec of this.specs) out.set(spec.name, (await this.params.get(spec.name)!.data()) as Float32Array);
-    return out;
+    const read = new Map<string, Float32Array>();
+    for (const piece of this.pieces) read.set(piece.name, (await this.params.get(piece.name)!.data()) as Float32Array);
+    return joinPieces(this.pieces, (piece) => read.get(piece.name)!);
   }
 
   /** Replaces every parameter's value (for resuming from a checkpoint). */
   assign(values: Map<string, Float32Array>): void {
-    for (const spec of this.specs) {
-      const data = values.get(spec.name);
-      if (!data) throw new Error(`Checkpoint has no values for parameter '${spec.name}'.`);
-      tf.tidy(() => this.params.get(spec.name)!.assign(tf.tensor(data, spec.shape, 'float32')));
+    for (const spec of this.specs) if (!values.get(spec.name)) throw new Error(`Checkpoint has no values for parameter '${spec.name}'.`);
+    for (const piece of this.pieces) {
+      tf.tidy(() => this.params.get(piece.name)!.assign(tf.tensor(pieceOf(piece, values.get(piece.spec.name)!), piece.shape, 'float32')));
     }
+  }
+
+  /** Optimizer slots keyed '<piece>#<slot>' (as the optimizer names them after `pieces`) as whole parameters' '<name>#<slot>'. */
+  wholeSlots(slots: Map<string, Float32Array>): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const which of slotKinds(slots)) {
+      for (const [name, data] of joinPieces(this.pieces, (piece) => slots.get(`${piece.name}#${which}`)!)) out.set(`${name}#${which}`, data);
+    }
+    return out;
+  }
+
+  /** Whole parameters' optimizer slots ('<name>#<slot>', as checkpoints keep them) as the pieces' ('<piece>#<slot>'). */
+  pieceSlots(slots: Map<string, Float32Array>): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const which of slotKinds(slots)) {
+      for (const piece of this.pieces) {
+        const whole = slots.get(`${piece.spec.name}#${which}`);
+        if (whole) out.set(`${piece.name}#${which}`, pieceOf(piece, whole));
+      }
+    }
+    return out;
   }
 
   /**
@@ -218,7 +251,10 @@ export class AlexNet {
     const joined = p5.length === 1 ? p5[0]! : tf.concat(p5, 3); // [batch, 6, 6, 256]
     const batch = images.shape[0];
     const flat = tf.reshape(joined, [batch, -1]) as tf.Tensor2D; // [batch, 9216]
-    const dense = (x: tf.Tensor2D, name: string) => tf.add(tf.matMul(x, p(`${name}/kernel`) as tf.Tensor2D), p(`${name}/bias`)) as tf.Tensor2D;
+    const whole = (x: tf.Tensor2D, name: string) => tf.add(tf.matMul(x, p(`${name}/kernel`) as tf.Tensor2D), p(`${name}/bias`)) as tf.Tensor2D;
+    // fc6 and fc7 of two towers: each tower's half of the neurons sees the whole input; the halves side by side are the layer.
+    const dense = (x: tf.Tensor2D, name: string) =>
+      this.params.has(`${name}/kernel`) ? whole(x, name) : (tf.concat(towers.map((t) => whole(x, `${name}/${t}`)), 1) as tf.Tensor2D);
     const masks = this.config.dropout ? options.dropoutMasks : undefined;
     let fc6 = tf.relu(dense(flat, 'fc6')); // [batch, 4096]
     report('fc6', [fc6]);

@@ -4,15 +4,19 @@
 // error on the console and computes nothing, so the check must come first and say what to change.
 import { towerWidths, type ModelConfig } from './config';
 import { parameterSpecs } from './alexnet';
+import { parameterPieces } from './pieces';
 
 export interface TensorSize {
   name: string;
   bytes: number;
 }
 
-/** Parameters (and their optimizer slots, of the same size) and the largest activations at this batch size. */
+/**
+ * Parameters as the device holds them (fc6 and fc7 of two towers in tower halves), with their gradients and optimizer
+ * slots of the same size, and the largest activations at this batch size.
+ */
 export function largestTensors(config: ModelConfig, batch: number): TensorSize[] {
-  const sizes: TensorSize[] = parameterSpecs(config).map((s) => ({ name: `parameter ${s.name}`, bytes: 4 * s.shape.reduce((a, b) => a * b, 1) }));
+  const sizes: TensorSize[] = parameterPieces(config, parameterSpecs(config)).map((p) => ({ name: `parameter ${p.name}`, bytes: 4 * p.shape.reduce((a, b) => a * b, 1) }));
   const [w1, w2] = towerWidths(config) as [number, number];
   const conv1 = Math.floor((config.cropSize - 11) / 4) + 1;
   const [window, stride] = config.overlappingPooling ? [3, 2] : [2, 2];

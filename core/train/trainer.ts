@@ -102,7 +102,8 @@ export class Trainer {
       this.schedule = new PlateauSchedule(recipe.learningRate, recipe.patience, recipe.minimumLearningRate);
     }
     this.optimizer = createOptimizer(recipe.optimizer, this.model.variables());
-    if (restored) this.optimizer.restore(restored.optimizer, this.model.specs.map((s) => s.name));
+    // Checkpoints keep whole parameters' slots; the optimizer holds one per variable (fc6 and fc7 in tower halves).
+    if (restored) this.optimizer.restore({ ...restored.optimizer, slots: this.model.pieceSlots(restored.optimizer.slots) }, this.model.pieces.map((p) => p.name));
   }
 
   static create(options: TrainerOptions): Trainer {
@@ -353,7 +354,7 @@ export class Trainer {
   private async checkpoint(): Promise<string> {
     const dir = path.join(this.options.runDir, 'checkpoints');
     const file = path.join(dir, checkpointFileName(this.position));
-    const names = this.model.specs.map((s) => s.name);
+    const state = await this.optimizer.state(this.model.pieces.map((p) => p.name));
     const written = writeCheckpoint(file, {
       runId: this.options.runId,
       config: this.options.config,
@@ -365,7 +366,7 @@ export class Trainer {
       rng: { seed: this.options.seed, epoch: this.position.epoch, globalStep: this.position.globalStep },
       epochTotals: this.totals,
       weights: await this.model.values(),
-      optimizer: await this.optimizer.state(names),
+      optimizer: { ...state, slots: this.model.wholeSlots(state.slots) },
     });
     this.lastCheckpoint = file;
     this.emit({ type: 'checkpoint', file, bytes: written.bytes, sha256: written.sha256, position: this.position });
