@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs';
 
 import { MAX_THREADS, startCpuEngine } from '../cpu/engine';
+import { registerGpuKernels } from '../gpu/kernels';
 
 /**
  * 'auto': WebGPU on a hardware GPU, else the CPU engine. 'webgpu': WebGPU on any adapter, software ones included.
@@ -78,6 +79,7 @@ async function tryWebGpu(hardwareOnly: boolean): Promise<BackendInfo | string> {
     const software = softwareAdapter(info, device);
     if (software && hardwareOnly) return `the only WebGPU adapter is a software renderer (${device})`;
     await import('@tensorflow/tfjs-backend-webgpu');
+    await registerGpuKernels();
     if (!(await tf.setBackend('webgpu'))) return 'the WebGPU backend failed to initialise';
     await tf.ready();
     watchDevice((tf.backend() as unknown as { device: GPUDevice }).device);

@@ -23,9 +23,10 @@ function band(channels: number, n: number): Float32Array {
  * it by n). The window sum is a product with a banded 0/1 matrix, whose gradient is another product.
  */
 export function localResponseNorm(x: tf.Tensor4D, k: number = LRN.k, n: number = LRN.n, alpha: number = LRN.alpha, beta: number = LRN.beta): tf.Tensor4D {
-  // The CPU engine has LRN and its gradient as kernels of their own (core/cpu/kernels/lrn.c), one pass each; tfjs'
-  // depth radius r sums the 2r + 1 maps around i, as the band below does with r = n/2 rounded down.
-  if (tf.getBackend() === 'wasm') return tf.localResponseNormalization(x, Math.floor(n / 2), k, alpha, beta);
+  // The CPU engine and WebGPU have LRN and its gradient as kernels of their own (core/cpu/kernels/lrn.c,
+  // core/gpu/lrn.ts), one pass each; tfjs' depth radius r sums the 2r + 1 maps around i, as the band below does with
+  // r = n/2 rounded down.
+  if (tf.getBackend() === 'wasm' || tf.getBackend() === 'webgpu') return tf.localResponseNormalization(x, Math.floor(n / 2), k, alpha, beta);
   return tf.tidy(() => {
     const channels = x.shape[3];
     const squares = tf.reshape(tf.square(x), [-1, channels]);
