@@ -11,6 +11,8 @@ export class ImageSource {
   private readonly factor: number;
   private readonly memory = new Map<number, ArrayLike<number>>();
   private readonly keepInMemory: boolean;
+  private readonly records = new Map<number, Uint8Array>();
+  private readonly keepRecords: boolean;
   private meanImage: Float32Array | undefined;
 
   constructor(
@@ -24,6 +26,7 @@ export class ImageSource {
     this.factor = CACHE_IMAGE_SIZE / imageSize;
     const bytesPerImage = imageSize * imageSize * 3 * (this.factor === 1 ? 1 : 4);
     this.keepInMemory = dataset.manifest.images.length * bytesPerImage <= MEMORY_BUDGET_BYTES;
+    this.keepRecords = dataset.manifest.images.length * CACHE_IMAGE_SIZE * CACHE_IMAGE_SIZE * 3 <= MEMORY_BUDGET_BYTES;
   }
 
   /** One image, HWC RGB at `size`, values 0..255. */
@@ -34,6 +37,16 @@ export class ImageSource {
     const image = this.factor === 1 ? raw : downscale(raw, CACHE_IMAGE_SIZE, this.factor);
     if (this.keepInMemory) this.memory.set(record, image);
     return image;
+  }
+
+  /** One record as the cache holds it: 256x256x3 uint8, whatever the model's size (checked as image() checks it). */
+  record(record: number): Uint8Array {
+    if (this.factor === 1) return this.image(record) as Uint8Array;
+    const kept = this.records.get(record);
+    if (kept) return kept;
+    const raw = this.dataset.readRecord(record);
+    if (this.keepRecords) this.records.set(record, raw);
+    return raw;
   }
 
   /** The training set's mean image at `size` (section 2). */

@@ -1,7 +1,9 @@
 // The engine's own WebGPU kernels, registered over TensorFlow.js's where they do better, for Node's Dawn and a page's
 // WebGPU alike (the desktop app's compute window runs the same code).
+import { registerCropKernel } from './crops';
 import { registerLrnKernels } from './lrn';
 
 export async function registerGpuKernels(): Promise<void> {
   await registerLrnKernels();
+  await registerCropKernel();
 }

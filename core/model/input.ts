@@ -35,6 +35,12 @@ export function downscale(src: ArrayLike<number>, size: number, factor: number, 
   return result;
 }
 
+/** One training image's draw (section 4.1): its crop and reflection, and its colour shift in 0..255 units. */
+export interface CropDraw {
+  crop: CropSpec;
+  shift: readonly [number, number, number];
+}
+
 export interface InputTransform {
   /** Side of the square source images (after any downscale). */
   size: number;

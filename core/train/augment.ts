@@ -5,7 +5,7 @@
 // eigenvectors and eigenvalues of the 3x3 covariance of RGB pixel values and a ~ N(0, 0.1) is drawn once per image
 // each time it is used. Everything is computed on the host from a seeded Rng, so a run is identical on any backend.
 import type { ColourStatistics } from '../dataset/types';
-import { NO_SHIFT, writeCrop, type CropSpec, type InputTransform } from '../model/input';
+import { NO_SHIFT, writeCrop, type CropDraw, type CropSpec, type InputTransform } from '../model/input';
 import { Rng } from '../random/rng';
 
 /** Standard deviation of the colour-noise coefficients (section 4.1). */
@@ -54,8 +54,13 @@ export function writeTrainingCrop(
   out: Float32Array,
   offset: number,
 ): void {
+  const { crop, shift } = drawTrainingCrop(seed, epoch, index, transform, statistics);
+  writeCrop(image, crop, transform, shift, out, offset);
+}
+
+/** One training image's crop, reflection and colour shift for `epoch`, drawn as writeTrainingCrop draws them. */
+export function drawTrainingCrop(seed: number, epoch: number, index: number, transform: InputTransform, statistics: ColourStatistics | undefined): CropDraw {
   const rng = imageRng(seed, epoch, index);
   const crop = randomCrop(rng, transform.size, transform.crop);
-  const shift = statistics ? pcaShift(statistics, rng) : NO_SHIFT;
-  writeCrop(image, crop, transform, shift, out, offset);
+  return { crop, shift: statistics ? pcaShift(statistics, rng) : NO_SHIFT };
 }

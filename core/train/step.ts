@@ -5,8 +5,11 @@ import type { AlexNet } from '../model/alexnet';
 import type { Optimizer } from './optimizer';
 
 export interface StepBatch {
-  /** [batch, crop, crop, 3] float32, already cropped, reflected, mean-subtracted, scaled and colour-shifted. */
-  input: Float32Array;
+  /**
+   * [batch, crop, crop, 3] float32, already cropped, reflected, mean-subtracted, scaled and colour-shifted: on the host,
+   * or a tensor made on the GPU (the step disposes it).
+   */
+  input: Float32Array | tf.Tensor4D;
   /** [batch] class indices. */
   labels: Int32Array;
   /** Dropout masks for fc6 and fc7 ([batch, width] each), or undefined when the model has no dropout. */
@@ -24,7 +27,7 @@ export interface StepResult {
 export async function trainStep(model: AlexNet, optimizer: Optimizer, batch: StepBatch, learningRate: number): Promise<StepResult> {
   const { cropSize, classes } = model.config;
   const size = batch.labels.length;
-  const x = tf.tensor4d(batch.input, [size, cropSize, cropSize, 3]);
+  const x = batch.input instanceof Float32Array ? tf.tensor4d(batch.input, [size, cropSize, cropSize, 3]) : batch.input;
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batch.labels, 'int32'), classes));
   let logits: tf.Tensor2D | undefined;
   const { value, grads } = tf.variableGrads(() => {

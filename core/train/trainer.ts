@@ -11,8 +11,10 @@ import { AlexNet } from '../model/alexnet';
 import { checkBufferLimit } from '../model/buffers';
 import type { ModelConfig } from '../model/config';
 import { Rng } from '../random/rng';
-import { writeTrainingCrop } from './augment';
-import type { InputTransform } from '../model/input';
+import { drawTrainingCrop, writeTrainingCrop } from './augment';
+import { trainingCrops } from '../gpu/crops';
+import { CACHE_IMAGE_SIZE } from '../dataset/types';
+import type { CropDraw, InputTransform } from '../model/input';
 import { checkpointFileName, readCheckpoint, writeCheckpoint, type CheckpointContents, type CheckpointPosition } from './checkpoint';
 import type { RunOutcome, TrainEvent, TrainListener } from './events';
 import { ImageSource } from '../dataset/image-source';
@@ -176,6 +178,17 @@ export class Trainer {
   }
 
   async run(): Promise<TrainResult> {
+    // On WebGPU the batch goes up as the cache's uint8 records and is cropped there (core/gpu/crops.ts), against the
+    // mean image kept on the GPU for the run; elsewhere the host assembles the float crops.
+    const gpuMean = tf.getBackend() === 'webgpu' ? tf.tensor1d(this.transform.mean) : undefined;
+    try {
+      return await this.trainLoop(gpuMean);
+    } finally {
+      gpuMean?.dispose();
+    }
+  }
+
+  private async trainLoop(gpuMean: tf.Tensor | undefined): Promise<TrainResult> {
     const { recipe, config, seed } = this.options;
     const stepsPerEpoch = this.stepsPerEpoch;
     const batchSize = Math.min(recipe.batchSize, this.train.length);
@@ -217,21 +230,33 @@ export class Trainer {
           this.emitChange(previous, 'manual');
         }
         const started = performance.now();
-        // Assemble the batch on the host: crops, reflections, mean, colour noise (section 4.1). An image damaged in
-        // the cache is left out (and reported once), so the batch is one smaller.
+        // Assemble the batch: crops, reflections, mean, colour noise (section 4.1), drawn on the host and applied there
+        // or, on WebGPU, to the uint8 records on the GPU. An image damaged in the cache is left out (and reported once),
+        // so the batch is one smaller.
         const first = this.position.stepInEpoch * batchSize;
+        const statistics = recipe.pcaNoise ? this.options.dataset.manifest.statistics : undefined;
+        const records: Uint8Array[] = [];
+        const draws: CropDraw[] = [];
         let size = 0;
         for (let i = 0; i < batchSize; i++) {
           const index = this.order[first + i]!;
           const entry = this.train[index]!;
-          const image = this.usableImage(entry);
-          if (!image) continue;
-          writeTrainingCrop(image, seed, epoch, index, this.transform, recipe.pcaNoise ? this.options.dataset.manifest.statistics : undefined, input, size * per);
+          if (gpuMean) {
+            const record = this.usable(entry, (r) => this.source.record(r));
+            if (!record) continue;
+            records.push(record);
+            draws.push(drawTrainingCrop(seed, epoch, index, this.transform, statistics));
+          } else {
+            const image = this.usable(entry, (r) => this.source.image(r));
+            if (!image) continue;
+            writeTrainingCrop(image, seed, epoch, index, this.transform, statistics, input, size * per);
+          }
           labels[size++] = entry.label;
         }
         if (size === 0) throw new Error(`Every image of step ${this.position.globalStep + 1} is damaged in the cache; import the folder again to repair it.`);
         const masks = this.model.dropoutMasks(size, new Rng(seed, 'dropout', this.position.globalStep));
-        const batch = { input: size === batchSize ? input : input.subarray(0, size * per), labels: size === batchSize ? labels : labels.subarray(0, size), masks };
+        const pixels = gpuMean ? trainingCrops(records, draws, this.transform, gpuMean, CACHE_IMAGE_SIZE) : size === batchSize ? input : input.subarray(0, size * per);
+        const batch = { input: pixels, labels: size === batchSize ? labels : labels.subarray(0, size), masks };
         const { loss, logits: logitValues } = await this.step(batch);
         if (!Number.isFinite(loss)) {
           const message = `The loss became ${loss} at epoch ${epoch + 1}, step ${this.position.stepInEpoch + 1}: training diverged and was stopped. The last good checkpoint is kept. Lower the learning rate (now ${this.schedule.learningRate}) and resume or start again.`;
@@ -267,11 +292,11 @@ export class Trainer {
     return this.finish('completed', `Trained ${counted(recipe.epochs, 'epoch')}.`, false);
   }
 
-  /** An image for training, or undefined when it is damaged in the cache (reported the first time). */
-  private usableImage(entry: ImageEntry): ArrayLike<number> | undefined {
+  /** An image for training (`read` of its record), or undefined when it is damaged in the cache (reported the first time). */
+  private usable<T>(entry: ImageEntry, read: (record: number) => T): T | undefined {
     if (this.damaged.has(entry.record)) return undefined;
     try {
-      return this.source.image(entry.record);
+      return read(entry.record);
     } catch (error) {
       if (!(error instanceof DamagedRecordError)) throw error;
       this.damaged.add(entry.record);
