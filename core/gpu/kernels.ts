@@ -1,9 +1,11 @@
 // The engine's own WebGPU kernels, registered over TensorFlow.js's where they do better, for Node's Dawn and a page's
 // WebGPU alike (the desktop app's compute window runs the same code).
+import { registerConvKernels } from './conv';
 import { registerCropKernel } from './crops';
 import { registerLrnKernels } from './lrn';
 
 export async function registerGpuKernels(): Promise<void> {
+  await registerConvKernels();
   await registerLrnKernels();
   await registerCropKernel();
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DROPOUT_RATE, LRN, towerWidths, validateConfig, type ModelConfig } from './config';
 import { Rng } from '../random/rng';
-import { conv2d } from './conv-gradient';
+import { convBiasRelu } from './conv-gradient';
 import { localResponseNorm } from './lrn';
 import { joinPieces, parameterPieces, pieceOf, type ParameterPiece } from './pieces';
 
@@ -214,7 +214,7 @@ export class AlexNet {
     const [poolWindow, poolStride] = config.overlappingPooling ? [3, 2] : [2, 2];
     const pool = (x: tf.Tensor4D) => tf.maxPool(x, poolWindow, poolStride, 'valid');
     const convRelu = (x: tf.Tensor4D, layer: string, stride: number, pad: 'valid' | 'same', inputGradient = true) =>
-      tf.relu(tf.add(conv2d(x, p(`${layer}/kernel`) as tf.Tensor4D, stride, pad, inputGradient), p(`${layer}/bias`))) as tf.Tensor4D;
+      convBiasRelu(x, p(`${layer}/kernel`) as tf.Tensor4D, p(`${layer}/bias`), stride, pad, inputGradient);
     // Section 3.3: b = a / (k + alpha * sum of a^2 over n adjacent maps)^beta, within each tower's maps as on each GPU.
     const lrn = (x: tf.Tensor4D) =>
       config.lrn ? localResponseNorm(x, LRN.k, LRN.n, LRN.alpha, LRN.beta) : x;
@@ -228,7 +228,7 @@ export class AlexNet {
     // channels, reshaped into pixels of their own, never meet in a window) and pooling is per channel anyway.
     const kernel1 = towers.length === 1 ? p('conv1/a/kernel') : tf.concat(towers.map((t) => p(`conv1/${t}/kernel`)), 3);
     const bias1 = towers.length === 1 ? p('conv1/a/bias') : tf.concat(towers.map((t) => p(`conv1/${t}/bias`)));
-    const c1 = tf.relu(tf.add(conv2d(images, kernel1 as tf.Tensor4D, 4, 'valid', false), bias1)) as tf.Tensor4D; // the image needs no gradient
+    const c1 = convBiasRelu(images, kernel1 as tf.Tensor4D, bias1, 4, 'valid', false); // the image needs no gradient
     const perTower = (x: tf.Tensor4D) => (towers.length === 1 ? [x] : (tf.split(x, towers.length, 3) as tf.Tensor4D[]));
     if (tap) report('conv1', perTower(c1));
     const [b1, h1, w1, channels1] = c1.shape;

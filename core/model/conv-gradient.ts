@@ -6,6 +6,7 @@
 // that the offset sees, concatenating them into columns [positions, K*K*Ci] and multiplying by dy [positions, Co].
 // The input gradient keeps the stock kernel (a transposed convolution), which is not the bottleneck.
 import * as tf from '@tensorflow/tfjs-core';
+import { CONV_BIAS_RELU_KERNEL } from '../gpu/conv';
 
 export type Padding = 'valid' | 'same';
 
@@ -131,4 +132,36 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad:
     convolutions.set(key, conv);
   }
   return conv(x, filter);
+}
+
+type ConvBiasRelu = (x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D) => tf.Tensor4D;
+const fusedConvolutions = new Map<string, ConvBiasRelu>();
+
+/**
+ * relu(conv2d(x, filter) + bias), the layer of every convolution of the model. On WebGPU one kernel computes it (the
+ * bias and ReLU applied as each value is stored, core/gpu/conv.ts) and the gradient masks dy by the output once for
+ * all three gradients; elsewhere it is the three ops, whose gradients are the same.
+ */
+export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor, stride: number, pad: Padding, inputGradient = true): tf.Tensor4D {
+  if (tf.getBackend() !== 'webgpu') return tf.relu(tf.add(conv2d(x, filter, stride, pad, inputGradient), bias)) as tf.Tensor4D;
+  const key = `${stride}/${pad}/${inputGradient}`;
+  let layer = fusedConvolutions.get(key);
+  if (!layer) {
+    layer = tf.customGrad(((input: tf.Tensor4D, weights: tf.Tensor4D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const y = tf.engine().runKernel(CONV_BIAS_RELU_KERNEL, { x: input, filter: weights, bias: b }, { strides: stride, pad } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+      save([input, weights, y]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+          const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+          const g = tf.mul(dy, tf.step(ys)) as tf.Tensor4D; // ReLU's gradient: 1 where the output is positive
+          const dx = inputGradient ? tf.conv2dTranspose(g, ws, xs.shape, stride, pad) : tf.zerosLike(xs);
+          const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: g }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: ws.shape }) as tf.Tensor4D;
+          return [dx, dw, tf.sum(g, [0, 1, 2])];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as ConvBiasRelu;
+    fusedConvolutions.set(key, layer);
+  }
+  return layer(x, filter, bias as tf.Tensor1D);
 }

@@ -4,6 +4,7 @@
 // per dispatch. Two kernel sets side by side: the stock TensorFlow.js WebGPU kernels as the engine composes them
 // today, with efficiencies calibrated on the measured stock profile (STOCK_PROFILE), and the kernels issue 16 plans,
 // with efficiencies that are design targets, not measurements.
+import { chooseKPerSplit, TILE_M, TILE_N } from '../gpu/gemm';
 import { layerShapes, type ModelConfig } from '../model/config';
 
 export interface Device {
@@ -42,7 +43,12 @@ export interface Kernel {
    * output positions): its time is waves x iterations x one iteration's latency, whatever the roofline says.
    */
   serialIterations?: number;
+  /** In the planned set: whether the engine has the kernel already (core/gpu), or it is still to be built. */
+  built?: boolean;
 }
+
+/** The planned kernels the engine has (core/gpu): convolutions on the GEMM core with bias and ReLU fused, LRN both ways. */
+const BUILT = /^conv\d (forward|filter gradient|input gradient)$|LRN/;
 
 export interface Efficiencies {
   /** Seconds of one serial iteration of a looping kernel (its loads' latency, not their bandwidth). */
@@ -128,7 +134,15 @@ export function stepKernels(config: ModelConfig, batch: number, fused: boolean):
     add(`${c} ReLU + bias gradient`, fused ? 'reduction' : 'elementwise', maps(c) * 2, maps(c) * F32 * (fused ? 2 : 4), fused ? towers : 3 * towers);
     // Stock: one thread per weight, each looping over batch x output positions; planned: an implicit GEMM with split-K.
     const perTower = weights[i]! / towers;
-    add(`${c} filter gradient`, 'conv-filter-gradient', convFlops[i]!, (inputs[i]! + maps(c) + weights[i]!) * F32, towers, fused ? perTower / 16 : perTower, fused ? undefined : maps(c) / towers / shapes.get(c)![2]!);
+    const traffic = (inputs[i]! + maps(c) + weights[i]!) * F32;
+    if (fused) {
+      // The GEMM core's split-K (core/gpu/conv.ts): taps x Co per tower, reduced over batch x positions in splits that
+      // each write a partial result, summed by a second dispatch.
+      const [taps, co, positions] = [kernelSide[i]! ** 2 * inChannels[i]!, shapes.get(c)![2]!, maps(c) / towers / shapes.get(c)![2]!];
+      const splits = Math.ceil(positions / chooseKPerSplit(taps, co, positions));
+      const tiles = Math.ceil(taps / TILE_M) * Math.ceil(co / TILE_N);
+      add(`${c} filter gradient`, 'conv-filter-gradient', convFlops[i]!, traffic + 2 * splits * weights[i]! * F32, 2 * towers, tiles * splits * 256);
+    } else add(`${c} filter gradient`, 'conv-filter-gradient', convFlops[i]!, traffic, towers, perTower, maps(c) / towers / shapes.get(c)![2]!);
     // conv1's input is the image: its gradient is never needed.
     if (c !== 'conv1') add(`${c} input gradient`, 'conv-input-gradient', convFlops[i]!, (maps(c) + weights[i]! + inputs[i]!) * F32, towers);
   });
@@ -136,6 +150,7 @@ export function stepKernels(config: ModelConfig, batch: number, fused: boolean):
   // Update: Adam reads the parameter, its gradient and two moments and writes three of them back.
   const parameters = weights.reduce((a, b) => a + b, 0) + fc.reduce((a, [, n, m]) => a + n * m + m, 0) + [...convs].reduce((a, c) => a + shapes.get(c)![2]! * towers, 0);
   add('optimizer update', 'update', parameters * 10, parameters * F32 * 7, fused ? 1 : 16 * 11);
+  if (fused) for (const k of kernels) k.built = BUILT.test(k.name);
   return kernels;
 }
 

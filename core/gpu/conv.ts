@@ -1,0 +1,232 @@
+// Convolutions on WebGPU as implicit GEMMs on the one core (core/gpu/gemm.ts): forward, filter gradient and input
+// gradient read x, the filter and dy in place, with no im2col columns in memory. Registered over TensorFlow.js's
+// Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput for the webgpu backend (NHWC, no dilation; anything else goes
+// to the stock kernel), plus the forward with bias and ReLU fused into its store (AlexNetConv2DBiasRelu).
+//
+// With p = (b, oy, ox) an output position, q = (kh, kw, ci) a filter tap and the input pixel it sees at
+// (oy sh + kh - top, ox sw + kw - left), zero outside the image:
+//   forward          y[p, co]  = sum_q  x[pixel(p, q), ci] w[q, co]          M = positions, N = Co, K = taps
+//   filter gradient  dw[q, co] = sum_p  x[pixel(p, q), ci] dy[p, co]         M = taps, N = Co, K = positions (split)
+//   input gradient   dx[b, iy, ix, ci] = sum_{kh, kw, co} dy[p, co] w[kh, kw, ci, co] over the p whose tap (kh, kw)
+//   (stride 1)       sees (iy, ix)                                           M = input pixels, N = Ci, K = kh kw Co
+import * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend, WebGPUProgram, webgpu_util as WebGpuUtil } from '@tensorflow/tfjs-backend-webgpu';
+import { chooseKPerSplit, gemmProgram, splitsOf, type GemmSpec } from './gemm';
+
+export const CONV_BIAS_RELU_KERNEL = 'AlexNetConv2DBiasRelu';
+
+let util: typeof WebGpuUtil;
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+
+interface ConvAttributes {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The shape constants every loader compiles in, from TensorFlow.js's own reading of the attributes. */
+function geometry(info: tf.backend_util.Conv2DInfo, readsX = true): string {
+  return `
+      const BATCH = ${info.batchSize};
+      const IN_H = ${info.inHeight};
+      const IN_W = ${info.inWidth};
+      const CI = ${info.inChannels};
+      const OUT_H = ${info.outHeight};
+      const OUT_W = ${info.outWidth};
+      const CO = ${info.outChannels};
+      const KH = ${info.filterHeight};
+      const KW = ${info.filterWidth};
+      const SH = ${info.strideHeight};
+      const SW = ${info.strideWidth};
+      const TOP = ${info.padInfo.top};
+      const LEFT = ${info.padInfo.left};${readsX ? PIXEL : ''}`;
+}
+
+const PIXEL = `
+      // x at output position p (b, oy, ox) and filter tap q (kh, kw, ci); 0 in the padding.
+      fn pixel(p : i32, q : i32) -> f32 {
+        let b = p / (OUT_H * OUT_W);
+        let r = p % (OUT_H * OUT_W);
+        let kh = q / (KW * CI);
+        let s = q % (KW * CI);
+        let iy = (r / OUT_W) * SH + kh - TOP;
+        let ix = (r % OUT_W) * SW + s / CI - LEFT;
+        if (iy < 0 || iy >= IN_H || ix < 0 || ix >= IN_W) { return 0.0; }
+        return x[((b * IN_H + iy) * IN_W + ix) * CI + s % CI];
+      }`;
+
+function key(info: tf.backend_util.Conv2DInfo): string {
+  return [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left].join('_');
+}
+
+function forwardProgram(info: tf.backend_util.Conv2DInfo, biasRelu: boolean): WebGPUProgram {
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const spec: GemmSpec = {
+    key: `conv_${biasRelu ? 'bias_relu' : 'plain'}_${key(info)}`,
+    m: info.batchSize * info.outHeight * info.outWidth,
+    n: info.outChannels,
+    k: taps,
+    prelude: geometry(info),
+    loadA: 'fn loadA(m : i32, k : i32) -> f32 { return pixel(m, k); }',
+    loadB: 'fn loadB(k : i32, n : i32) -> f32 { return w[k * CO + n]; }',
+    aAlongK: true,
+    bAlongK: false,
+    store: biasRelu
+      ? 'fn store(split : i32, m : i32, n : i32, value : f32) { result[m * CO + n] = max(value + bias[n], 0.0); }'
+      : 'fn store(split : i32, m : i32, n : i32, value : f32) { result[m * CO + n] = value; }',
+  };
+  return gemmProgram(spec, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], biasRelu ? ['x', 'w', 'bias'] : ['x', 'w']);
+}
+
+function filterGradientSpec(info: tf.backend_util.Conv2DInfo): GemmSpec {
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const positions = info.batchSize * info.outHeight * info.outWidth;
+  return {
+    key: `conv_filter_grad_${key(info)}`,
+    m: taps,
+    n: info.outChannels,
+    k: positions,
+    kPerSplit: chooseKPerSplit(taps, info.outChannels, positions),
+    prelude: geometry(info),
+    loadA: 'fn loadA(m : i32, k : i32) -> f32 { return pixel(k, m); }',
+    loadB: 'fn loadB(k : i32, n : i32) -> f32 { return dy[k * CO + n]; }',
+    aAlongK: false, // consecutive taps are consecutive input channels
+    bAlongK: false,
+    store: `fn store(split : i32, m : i32, n : i32, value : f32) { result[(split * ${taps} + m) * CO + n] = value; }`,
+  };
+}
+
+/** Sums `splits` partial results of `length` values each. */
+function sumSplitsProgram(outputShape: number[], splits: number): WebGPUProgram {
+  const workgroupSize: [number, number, number] = [64, 1, 1];
+  const dispatchLayout = util.flatDispatchLayout(outputShape);
+  return {
+    outputShape,
+    shaderKey: `alexnet_sum_splits_${splits}`,
+    variableNames: ['partial'],
+    workgroupSize,
+    size: true,
+    dispatchLayout,
+    dispatch: util.computeDispatch(dispatchLayout, outputShape, workgroupSize),
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          var sum = 0.0;
+          for (var s = 0; s < ${splits}; s++) { sum += partial[s * uniforms.size + index]; }
+          result[index] = sum;
+        }
+      }`,
+  };
+}
+
+function inputGradientProgram(info: tf.backend_util.Conv2DInfo): WebGPUProgram {
+  const spec: GemmSpec = {
+    key: `conv_input_grad_${key(info)}`,
+    m: info.batchSize * info.inHeight * info.inWidth,
+    n: info.inChannels,
+    k: info.filterHeight * info.filterWidth * info.outChannels,
+    prelude: `
+      ${geometry(info, false)}
+      // dy at input pixel m (b, iy, ix) for tap k (kh, kw, co): the output position whose tap (kh, kw) sees it, if any.
+      fn gradient(m : i32, k : i32) -> f32 {
+        let b = m / (IN_H * IN_W);
+        let r = m % (IN_H * IN_W);
+        let kh = k / (KW * CO);
+        let s = k % (KW * CO);
+        let oy = r / IN_W + TOP - kh;
+        let ox = r % IN_W + LEFT - s / CO;
+        if (oy < 0 || oy >= OUT_H || ox < 0 || ox >= OUT_W) { return 0.0; }
+        return dy[((b * OUT_H + oy) * OUT_W + ox) * CO + s % CO];
+      }`,
+    loadA: 'fn loadA(m : i32, k : i32) -> f32 { return gradient(m, k); }',
+    // w[kh, kw, ci, co] for k = (kh, kw, co) and n = ci.
+    loadB: 'fn loadB(k : i32, n : i32) -> f32 { return w[((k / CO) * CI + n) * CO + k % CO]; }',
+    aAlongK: true,
+    bAlongK: true,
+    store: 'fn store(split : i32, m : i32, n : i32, value : f32) { result[m * CI + n] = value; }',
+  };
+  return gemmProgram(spec, [info.batchSize, info.inHeight, info.inWidth, info.inChannels], ['dy', 'w']);
+}
+
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttributes): tf.backend_util.Conv2DInfo | undefined {
+  const dilations = attrs.dilations ?? 1;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || (typeof dilations === 'number' ? dilations !== 1 : dilations.some((d) => d !== 1))) return undefined;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad as 'valid',
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+const stock = new Map<string, tf.KernelFunc>();
+
+function conv2d(args: KernelArgs): tf.TensorInfo {
+  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const info = convInfo(x.shape, filter.shape, args.attrs as unknown as ConvAttributes);
+  if (!info) return stock.get('Conv2D')!(args) as tf.TensorInfo;
+  return (args.backend as WebGPUBackend).runWebGPUProgram(forwardProgram(info, false), [x, filter], 'float32');
+}
+
+function conv2dBiasRelu(args: KernelArgs): tf.TensorInfo {
+  const { x, filter, bias } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
+  const info = convInfo(x.shape, filter.shape, args.attrs as unknown as ConvAttributes);
+  if (!info) throw new Error(`${CONV_BIAS_RELU_KERNEL} takes NHWC inputs without dilation.`);
+  return (args.backend as WebGPUBackend).runWebGPUProgram(forwardProgram(info, true), [x, filter, bias], 'float32');
+}
+
+function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttributes & { filterShape: [number, number, number, number] };
+  const info = convInfo(x.shape, attrs.filterShape, attrs);
+  if (!info) return stock.get('Conv2DBackpropFilter')!(args) as tf.TensorInfo;
+  const backend = args.backend as WebGPUBackend;
+  const spec = filterGradientSpec(info);
+  const splits = splitsOf(spec);
+  const filterShape = [...attrs.filterShape];
+  if (splits === 1) return backend.runWebGPUProgram(gemmProgram(spec, filterShape, ['x', 'dy']), [x, dy], 'float32');
+  const partial = backend.runWebGPUProgram(gemmProgram(spec, [splits, spec.m, spec.n], ['x', 'dy']), [x, dy], 'float32');
+  const result = backend.runWebGPUProgram(sumSplitsProgram(filterShape, splits), [partial], 'float32');
+  backend.disposeData(partial.dataId);
+  return result;
+}
+
+function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttributes & { inputShape: [number, number, number, number] };
+  const info = convInfo(attrs.inputShape, filter.shape, attrs);
+  // At stride s only one tap in s^2 of the implicit GEMM's k would be nonzero (the paper needs no input gradient at
+  // conv1, its one strided convolution), so strided input gradients stay with the stock kernel.
+  if (!info || info.strideHeight !== 1 || info.strideWidth !== 1) return stock.get('Conv2DBackpropInput')!(args) as tf.TensorInfo;
+  return (args.backend as WebGPUBackend).runWebGPUProgram(inputGradientProgram(info), [dy, filter], 'float32');
+}
+
+const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
+  ['Conv2D', conv2d],
+  ['Conv2DBackpropFilter', conv2dBackpropFilter],
+  ['Conv2DBackpropInput', conv2dBackpropInput],
+  [CONV_BIAS_RELU_KERNEL, conv2dBiasRelu],
+];
+
+/** Puts the kernels above over TensorFlow.js's for the webgpu backend, keeping the stock ones for what they don't take. */
+export async function registerConvKernels(): Promise<void> {
+  ({ webgpu_util: util } = await import('@tensorflow/tfjs-backend-webgpu'));
+  for (const [kernelName, kernelFunc] of KERNELS) {
+    const existing = tf.getKernel(kernelName, 'webgpu');
+    if (existing && !stock.has(kernelName) && existing.kernelFunc !== (kernelFunc as unknown)) stock.set(kernelName, existing.kernelFunc);
+    if (existing) tf.unregisterKernel(kernelName, 'webgpu');
+    tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+}
+
+/** The stock kernel under `kernelName` (for tests that compare against it), once registerConvKernels has run. */
+export function stockKernel(kernelName: string): tf.KernelFunc | undefined {
+  return stock.get(kernelName);
+}
