@@ -3,9 +3,11 @@
 import { registerConvKernels } from './conv';
 import { registerCropKernel } from './crops';
 import { registerLrnKernels } from './lrn';
+import { registerPoolKernels } from './pool';
 
 export async function registerGpuKernels(): Promise<void> {
   await registerConvKernels();
   await registerLrnKernels();
+  await registerPoolKernels();
   await registerCropKernel();
 }

@@ -7,6 +7,7 @@ import { DROPOUT_RATE, LRN, towerWidths, validateConfig, type ModelConfig } from
 import { Rng } from '../random/rng';
 import { convBiasRelu } from './conv-gradient';
 import { localResponseNorm } from './lrn';
+import { maxPool } from './pool';
 import { joinPieces, parameterPieces, pieceOf, type ParameterPiece } from './pieces';
 
 /** How a parameter was created, and the shape it has (filters are HWIO, fc weights [in, out]). */
@@ -212,7 +213,7 @@ export class AlexNet {
     const towers = Array.from({ length: config.towers }, (_, t) => TOWER_NAMES[t]!);
     const p = (name: string) => this.params.get(name)!;
     const [poolWindow, poolStride] = config.overlappingPooling ? [3, 2] : [2, 2];
-    const pool = (x: tf.Tensor4D) => tf.maxPool(x, poolWindow, poolStride, 'valid');
+    const pool = (x: tf.Tensor4D) => maxPool(x, poolWindow, poolStride);
     const convRelu = (x: tf.Tensor4D, layer: string, stride: number, pad: 'valid' | 'same', inputGradient = true) =>
       convBiasRelu(x, p(`${layer}/kernel`) as tf.Tensor4D, p(`${layer}/bias`), stride, pad, inputGradient);
     // Section 3.3: b = a / (k + alpha * sum of a^2 over n adjacent maps)^beta, within each tower's maps as on each GPU.

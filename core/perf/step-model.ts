@@ -47,8 +47,11 @@ export interface Kernel {
   built?: boolean;
 }
 
-/** The planned kernels the engine has (core/gpu): convolutions on the GEMM core with bias and ReLU fused, LRN both ways. */
-const BUILT = /^conv\d (forward|filter gradient|input gradient)$|LRN/;
+/**
+ * The planned kernels the engine has (core/gpu): convolutions on the GEMM core with bias and ReLU fused, LRN both ways,
+ * max pooling with its argmax and the gradient from it.
+ */
+const BUILT = /^conv\d (forward|filter gradient|input gradient)$|LRN|^pool\d (forward|gradient)$/;
 
 export interface Efficiencies {
   /** Seconds of one serial iteration of a looping kernel (its loads' latency, not their bandwidth). */
@@ -105,7 +108,9 @@ export function stepKernels(config: ModelConfig, batch: number, fused: boolean):
       else add(`${c} LRN (square, band product, scale, power, divide)`, 'lrn', maps(c) * 12, maps(c) * F32 * 3 * 6, 6 * towers);
     }
     const pool = { conv1: 'pool1', conv2: 'pool2', conv5: 'pool5' }[c];
-    if (pool) add(`${pool} forward`, 'pool', maps(pool) * 9, (maps(c) + maps(pool) * (fused ? 2 : 1)) * F32, towers);
+    // Planned (core/gpu/pool.ts): one pass records each window's argmax, a second gathers the maxima from it (a
+    // WebGPU program of TensorFlow.js has one output).
+    if (pool) add(`${pool} forward`, 'pool', maps(pool) * 9, (maps(c) + maps(pool) * (fused ? 4 : 1)) * F32, fused ? 2 * towers : towers);
   });
   for (const [name, n, m] of fc) {
     add(`${name} forward`, 'matmul', 2 * batch * n * m, (batch * n + n * m + batch * m) * F32);
