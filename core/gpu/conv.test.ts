@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend';
 import { Rng } from '../random/rng';
-import { CONV_BIAS_RELU_KERNEL } from './conv';
+import { BIAS_GRADIENT_RELU_KERNEL, CONV_BIAS_RELU_KERNEL, CONV_FILTER_GRADIENT_RELU_KERNEL, CONV_INPUT_GRADIENT_RELU_KERNEL } from './conv';
 
 interface Case {
   name: string;
@@ -36,6 +36,32 @@ interface Result {
   fused: Float32Array;
   dx: Float32Array;
   dw: Float32Array;
+}
+
+/** The gradients through the fused layer's ReLU, from the kernels that mask dy by its output as they load it. */
+interface ReluGradients {
+  dx?: Float32Array; // at stride 1 only
+  dw: Float32Array;
+  db: Float32Array;
+}
+
+async function reluGradients(c: Case, x: Float32Array, w: Float32Array, activation: Float32Array, dy: Float32Array): Promise<ReluGradients> {
+  await tf.setBackend('webgpu');
+  const filterShape: [number, number, number, number] = [c.kernel, c.kernel, c.x[3], c.out];
+  const before = tf.memory().numTensors;
+  const xt = tf.tensor4d(x, c.x);
+  const wt = tf.tensor4d(w, filterShape);
+  const outShape = tf.tidy(() => tf.conv2d(xt, wt, c.stride, c.pad).shape);
+  const at = tf.tensor4d(activation, outShape);
+  const dyt = tf.tensor4d(dy, outShape);
+  const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+  const dw = tf.engine().runKernel(CONV_FILTER_GRADIENT_RELU_KERNEL, { x: xt, dy: dyt, activation: at }, { ...attrs, filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const db = tf.engine().runKernel(BIAS_GRADIENT_RELU_KERNEL, { dy: dyt, activation: at }) as tf.Tensor;
+  const dx = c.stride === 1 ? (tf.engine().runKernel(CONV_INPUT_GRADIENT_RELU_KERNEL, { dy: dyt, filter: wt, activation: at }, { ...attrs, inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor) : undefined;
+  const out = { dw: (await dw.data()) as Float32Array, db: (await db.data()) as Float32Array, ...(dx ? { dx: (await dx.data()) as Float32Array } : {}) };
+  tf.dispose([xt, wt, at, dyt, dw, db, ...(dx ? [dx] : [])]);
+  expect(tf.memory().numTensors, 'tensors left by the gradients through the ReLU').toBe(before); // split partials freed
+  return out;
 }
 
 async function run(backend: 'webgpu' | 'cpu', c: Case, x: Float32Array, w: Float32Array, bias: Float32Array, dy: Float32Array): Promise<Result> {
@@ -147,6 +173,16 @@ describe('convolutions on WebGPU as implicit GEMMs', () => {
     }
     const fused = Float64Array.from(want.y, (v, i) => Math.max(0, v + bias[i % c.out]!));
     expect(relative(gpu.fused, fused), 'conv + bias + ReLU').toBeLessThan(1e-5);
+    // Through the ReLU: dy where the layer's output (the GPU's own, so both sides mask the same entries) is positive.
+    const masked = Float32Array.from(dy, (v, i) => (gpu.fused[i]! > 0 ? v : 0));
+    expect(masked.some((v, i) => v === 0 && dy[i] !== 0), 'the mask drops some gradients').toBe(true);
+    const wantRelu = reference(c, x, w, masked, outH, outW);
+    const db = new Float64Array(c.out);
+    masked.forEach((v, i) => (db[i % c.out]! += v));
+    const relu = await reluGradients(c, x, w, gpu.fused, dy);
+    expect(relative(relu.dw, wantRelu.dw), 'dw through the ReLU').toBeLessThan(2e-5);
+    expect(relative(relu.db, db), 'bias gradient through the ReLU').toBeLessThan(1e-5);
+    if (c.stride === 1) expect(relative(relu.dx!, wantRelu.dx), 'dx through the ReLU').toBeLessThan(1e-5);
     if (!c.cpu) return;
     const cpu = await run('cpu', c, x, w, bias, dy);
     for (const [name, tolerance] of [['y', 1e-5], ['dx', 1e-5], ['dw', 2e-5]] as const) {

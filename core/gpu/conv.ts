@@ -1,7 +1,9 @@
 // Convolutions on WebGPU as implicit GEMMs on the one core (core/gpu/gemm.ts): forward, filter gradient and input
 // gradient read x, the filter and dy in place, with no im2col columns in memory. Registered over TensorFlow.js's
 // Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput for the webgpu backend (NHWC, no dilation; anything else goes
-// to the stock kernel), plus the forward with bias and ReLU fused into its store (AlexNetConv2DBiasRelu).
+// to the stock kernel), plus the forward with bias and ReLU fused into its store (AlexNetConv2DBiasRelu) and the
+// gradients through that ReLU: the filter and input gradients read dy where the layer's output is positive and 0
+// elsewhere as they load it, and the bias gradient sums it per channel, so the masked dy is never stored.
 //
 // With p = (b, oy, ox) an output position, q = (kh, kw, ci) a filter tap and the input pixel it sees at
 // (oy sh + kh - top, ox sw + kw - left), zero outside the image:
@@ -14,6 +16,12 @@ import type { WebGPUBackend, WebGPUProgram, webgpu_util as WebGpuUtil } from '@t
 import { chooseKPerSplit, gemmProgram, splitsOf, type GemmSpec } from './gemm';
 
 export const CONV_BIAS_RELU_KERNEL = 'AlexNetConv2DBiasRelu';
+/** Given x, dy and the layer's output `activation` = ReLU(conv + bias): the filter gradient through the ReLU. */
+export const CONV_FILTER_GRADIENT_RELU_KERNEL = 'AlexNetConv2DBackpropFilterRelu';
+/** Given dy, the filter and `activation` (stride 1 only): the input gradient through the ReLU. */
+export const CONV_INPUT_GRADIENT_RELU_KERNEL = 'AlexNetConv2DBackpropInputRelu';
+/** Given dy and `activation` (NHWC, any rank with channels last): the bias gradient through the ReLU. */
+export const BIAS_GRADIENT_RELU_KERNEL = 'AlexNetBiasGradientRelu';
 
 let util: typeof WebGpuUtil;
 
@@ -58,6 +66,15 @@ const PIXEL = `
         return x[((b * IN_H + iy) * IN_W + ix) * CI + s % CI];
       }`;
 
+/** WGSL `dyAt(i)`: dy's element i, or with `throughRelu` the gradient through the ReLU whose output is `activation`. */
+function dyAt(throughRelu: boolean): string {
+  return throughRelu
+    ? `
+      fn dyAt(i : i32) -> f32 { return select(0.0, dy[i], activation[i] > 0.0); }`
+    : `
+      fn dyAt(i : i32) -> f32 { return dy[i]; }`;
+}
+
 function key(info: tf.backend_util.Conv2DInfo): string {
   return [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left].join('_');
 }
@@ -81,18 +98,18 @@ function forwardProgram(info: tf.backend_util.Conv2DInfo, biasRelu: boolean): We
   return gemmProgram(spec, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], biasRelu ? ['x', 'w', 'bias'] : ['x', 'w']);
 }
 
-function filterGradientSpec(info: tf.backend_util.Conv2DInfo): GemmSpec {
+function filterGradientSpec(info: tf.backend_util.Conv2DInfo, throughRelu: boolean): GemmSpec {
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   const positions = info.batchSize * info.outHeight * info.outWidth;
   return {
-    key: `conv_filter_grad_${key(info)}`,
+    key: `conv_filter_grad_${throughRelu ? 'relu_' : ''}${key(info)}`,
     m: taps,
     n: info.outChannels,
     k: positions,
     kPerSplit: chooseKPerSplit(taps, info.outChannels, positions),
-    prelude: geometry(info),
+    prelude: geometry(info) + dyAt(throughRelu),
     loadA: 'fn loadA(m : i32, k : i32) -> f32 { return pixel(k, m); }',
-    loadB: 'fn loadB(k : i32, n : i32) -> f32 { return dy[k * CO + n]; }',
+    loadB: 'fn loadB(k : i32, n : i32) -> f32 { return dyAt(k * CO + n); }',
     aAlongK: false, // consecutive taps are consecutive input channels
     bAlongK: false,
     store: `fn store(split : i32, m : i32, n : i32, value : f32) { result[(split * ${taps} + m) * CO + n] = value; }`,
@@ -122,14 +139,14 @@ function sumSplitsProgram(outputShape: number[], splits: number): WebGPUProgram 
   };
 }
 
-function inputGradientProgram(info: tf.backend_util.Conv2DInfo): WebGPUProgram {
+function inputGradientProgram(info: tf.backend_util.Conv2DInfo, throughRelu: boolean): WebGPUProgram {
   const spec: GemmSpec = {
-    key: `conv_input_grad_${key(info)}`,
+    key: `conv_input_grad_${throughRelu ? 'relu_' : ''}${key(info)}`,
     m: info.batchSize * info.inHeight * info.inWidth,
     n: info.inChannels,
     k: info.filterHeight * info.filterWidth * info.outChannels,
     prelude: `
-      ${geometry(info, false)}
+      ${geometry(info, false)}${dyAt(throughRelu)}
       // dy at input pixel m (b, iy, ix) for tap k (kh, kw, co): the output position whose tap (kh, kw) sees it, if any.
       fn gradient(m : i32, k : i32) -> f32 {
         let b = m / (IN_H * IN_W);
@@ -139,7 +156,7 @@ function inputGradientProgram(info: tf.backend_util.Conv2DInfo): WebGPUProgram {
         let oy = r / IN_W + TOP - kh;
         let ox = r % IN_W + LEFT - s / CO;
         if (oy < 0 || oy >= OUT_H || ox < 0 || ox >= OUT_W) { return 0.0; }
-        return dy[((b * OUT_H + oy) * OUT_W + ox) * CO + s % CO];
+        return dyAt(((b * OUT_H + oy) * OUT_W + ox) * CO + s % CO);
       }`,
     loadA: 'fn loadA(m : i32, k : i32) -> f32 { return gradient(m, k); }',
     // w[kh, kw, ci, co] for k = (kh, kw, co) and n = ci.
@@ -148,7 +165,41 @@ function inputGradientProgram(info: tf.backend_util.Conv2DInfo): WebGPUProgram {
     bAlongK: true,
     store: 'fn store(split : i32, m : i32, n : i32, value : f32) { result[m * CI + n] = value; }',
   };
-  return gemmProgram(spec, [info.batchSize, info.inHeight, info.inWidth, info.inChannels], ['dy', 'w']);
+  return gemmProgram(spec, [info.batchSize, info.inHeight, info.inWidth, info.inChannels], throughRelu ? ['dy', 'w', 'activation'] : ['dy', 'w']);
+}
+
+/**
+ * Per channel, partial sums of the gradient through the ReLU over `rowsPerSplit` consecutive rows (positions) each:
+ * thread (split, c) reads column c, and neighbouring threads neighbouring channels.
+ */
+function biasGradientProgram(rows: number, channels: number, rowsPerSplit: number): WebGPUProgram {
+  const splits = Math.ceil(rows / rowsPerSplit);
+  const outputShape = splits === 1 ? [channels] : [splits, channels];
+  const workgroupSize: [number, number, number] = [64, 1, 1];
+  const dispatchLayout = util.flatDispatchLayout(outputShape);
+  return {
+    outputShape,
+    shaderKey: `alexnet_bias_grad_relu_${rows}_${channels}_${rowsPerSplit}`,
+    variableNames: ['dy', 'activation'],
+    workgroupSize,
+    size: true,
+    dispatchLayout,
+    dispatch: util.computeDispatch(dispatchLayout, outputShape, workgroupSize),
+    getUserCode: () => `
+      const ROWS = ${rows};
+      const C = ${channels};
+      const ROWS_PER_SPLIT = ${rowsPerSplit};
+      ${dyAt(true)}
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let c = index % C;
+          let first = (index / C) * ROWS_PER_SPLIT;
+          var sum = 0.0;
+          for (var r = first; r < min(first + ROWS_PER_SPLIT, ROWS); r++) { sum += dyAt(r * C + c); }
+          result[index] = sum;
+        }
+      }`,
+  };
 }
 
 function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttributes): tf.backend_util.Conv2DInfo | undefined {
@@ -187,13 +238,49 @@ function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const attrs = args.attrs as unknown as ConvAttributes & { filterShape: [number, number, number, number] };
   const info = convInfo(x.shape, attrs.filterShape, attrs);
   if (!info) return stock.get('Conv2DBackpropFilter')!(args) as tf.TensorInfo;
-  const backend = args.backend as WebGPUBackend;
-  const spec = filterGradientSpec(info);
+  return filterGradient(args.backend as WebGPUBackend, info, [x, dy], attrs.filterShape);
+}
+
+/** The filter gradient from [x, dy] or, through the ReLU, [x, dy, activation]: split over k and summed. */
+function filterGradient(backend: WebGPUBackend, info: tf.backend_util.Conv2DInfo, inputs: tf.TensorInfo[], filterShape: number[]): tf.TensorInfo {
+  const names = ['x', 'dy', 'activation'].slice(0, inputs.length);
+  const spec = filterGradientSpec(info, inputs.length === 3);
   const splits = splitsOf(spec);
-  const filterShape = [...attrs.filterShape];
-  if (splits === 1) return backend.runWebGPUProgram(gemmProgram(spec, filterShape, ['x', 'dy']), [x, dy], 'float32');
-  const partial = backend.runWebGPUProgram(gemmProgram(spec, [splits, spec.m, spec.n], ['x', 'dy']), [x, dy], 'float32');
-  const result = backend.runWebGPUProgram(sumSplitsProgram(filterShape, splits), [partial], 'float32');
+  if (splits === 1) return backend.runWebGPUProgram(gemmProgram(spec, [...filterShape], names), inputs, 'float32');
+  const partial = backend.runWebGPUProgram(gemmProgram(spec, [splits, spec.m, spec.n], names), inputs, 'float32');
+  const result = backend.runWebGPUProgram(sumSplitsProgram([...filterShape], splits), [partial], 'float32');
+  backend.disposeData(partial.dataId);
+  return result;
+}
+
+function conv2dBackpropFilterRelu(args: KernelArgs): tf.TensorInfo {
+  const { x, dy, activation } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo; activation: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttributes & { filterShape: [number, number, number, number] };
+  const info = convInfo(x.shape, attrs.filterShape, attrs);
+  if (!info) throw new Error(`${CONV_FILTER_GRADIENT_RELU_KERNEL} takes NHWC inputs without dilation.`);
+  return filterGradient(args.backend as WebGPUBackend, info, [x, dy, activation], attrs.filterShape);
+}
+
+function conv2dBackpropInputRelu(args: KernelArgs): tf.TensorInfo {
+  const { dy, filter, activation } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo; activation: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttributes & { inputShape: [number, number, number, number] };
+  const info = convInfo(attrs.inputShape, filter.shape, attrs);
+  if (!info || info.strideHeight !== 1 || info.strideWidth !== 1) throw new Error(`${CONV_INPUT_GRADIENT_RELU_KERNEL} takes NHWC inputs at stride 1 without dilation.`);
+  return (args.backend as WebGPUBackend).runWebGPUProgram(inputGradientProgram(info, true), [dy, filter, activation], 'float32');
+}
+
+function biasGradientRelu(args: KernelArgs): tf.TensorInfo {
+  const { dy, activation } = args.inputs as { dy: tf.TensorInfo; activation: tf.TensorInfo };
+  const channels = dy.shape[dy.shape.length - 1]!;
+  const rows = dy.shape.reduce((a, b) => a * b, 1) / channels;
+  // About sqrt(rows) splits of sqrt(rows) rows: neither the partial sums nor their sum is a long serial loop.
+  const rowsPerSplit = Math.max(1, Math.ceil(Math.sqrt(rows)));
+  const backend = args.backend as WebGPUBackend;
+  const program = biasGradientProgram(rows, channels, rowsPerSplit);
+  const splits = Math.ceil(rows / rowsPerSplit);
+  if (splits === 1) return backend.runWebGPUProgram(program, [dy, activation], 'float32');
+  const partial = backend.runWebGPUProgram(program, [dy, activation], 'float32');
+  const result = backend.runWebGPUProgram(sumSplitsProgram([channels], splits), [partial], 'float32');
   backend.disposeData(partial.dataId);
   return result;
 }
@@ -205,7 +292,7 @@ function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
   // At stride s only one tap in s^2 of the implicit GEMM's k would be nonzero (the paper needs no input gradient at
   // conv1, its one strided convolution), so strided input gradients stay with the stock kernel.
   if (!info || info.strideHeight !== 1 || info.strideWidth !== 1) return stock.get('Conv2DBackpropInput')!(args) as tf.TensorInfo;
-  return (args.backend as WebGPUBackend).runWebGPUProgram(inputGradientProgram(info), [dy, filter], 'float32');
+  return (args.backend as WebGPUBackend).runWebGPUProgram(inputGradientProgram(info, false), [dy, filter], 'float32');
 }
 
 const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
@@ -213,6 +300,9 @@ const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
   ['Conv2DBackpropFilter', conv2dBackpropFilter],
   ['Conv2DBackpropInput', conv2dBackpropInput],
   [CONV_BIAS_RELU_KERNEL, conv2dBiasRelu],
+  [CONV_FILTER_GRADIENT_RELU_KERNEL, conv2dBackpropFilterRelu],
+  [CONV_INPUT_GRADIENT_RELU_KERNEL, conv2dBackpropInputRelu],
+  [BIAS_GRADIENT_RELU_KERNEL, biasGradientRelu],
 ];
 
 /** Puts the kernels above over TensorFlow.js's for the webgpu backend, keeping the stock ones for what they don't take. */

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend';
 import { Rng } from '../random/rng';
-import { conv2d, filterGradient, type Padding } from './conv-gradient';
+import { conv2d, convBiasRelu, filterGradient, type Padding } from './conv-gradient';
 
 interface Case {
   batch: number;
@@ -98,3 +98,40 @@ for (const backend of ['cpu', 'webgpu'] as const) {
     }
   });
 }
+
+describe('convBiasRelu: the fused layer on WebGPU against the three ops on the CPU backend', () => {
+  afterAll(async () => {
+    await selectBackend('cpu');
+  });
+  const layers = [
+    { name: "conv2's geometry, stride 1 'same'", x: [2, 9, 9, 6], kernel: 5, out: 7, stride: 1, pad: 'same', inputGradient: true },
+    { name: "conv1's stride 4 (input gradient by the masked copy)", x: [1, 23, 23, 3], kernel: 11, out: 6, stride: 4, pad: 'valid', inputGradient: true },
+    { name: 'no input gradient (conv1 in the model)', x: [1, 23, 23, 3], kernel: 11, out: 6, stride: 4, pad: 'valid', inputGradient: false },
+  ] as const;
+  it.for(layers)('$name', async (c, context) => {
+    const gradients = async (backend: 'cpu' | 'webgpu') => {
+      await selectBackend(backend);
+      const x = random([...c.x], 4) as tf.Tensor4D;
+      const w = tf.tidy(() => tf.mul(random([c.kernel, c.kernel, c.x[3], c.out], 5), 0.3)) as tf.Tensor4D;
+      const b = tf.tidy(() => tf.mul(random([c.out], 6), 0.5));
+      const before = tf.memory().numTensors;
+      const y = convBiasRelu(x, w, b, c.stride, c.pad, c.inputGradient);
+      const dy = random(y.shape, 7);
+      const grads = tf.grads((a: tf.Tensor, f: tf.Tensor, bias: tf.Tensor) => tf.sum(tf.mul(convBiasRelu(a as tf.Tensor4D, f as tf.Tensor4D, bias, c.stride, c.pad, c.inputGradient), dy)))([x, w, b]);
+      const out = await Promise.all([y, ...grads].map(async (t) => (await t.data()) as Float32Array));
+      tf.dispose([x, w, b, y, dy, ...grads]);
+      expect(tf.memory().numTensors, `tensors left on ${backend}`).toBe(before - 3);
+      return out;
+    };
+    try {
+      await selectBackend('webgpu');
+    } catch (error) {
+      return context.skip(`no WebGPU here: ${(error as Error).message}`);
+    }
+    const [gpu, cpu] = [await gradients('webgpu'), await gradients('cpu')];
+    const [y, dx, dw, db] = cpu;
+    expect(y!.some((v) => v === 0) && y!.some((v) => v > 0), 'the ReLU is active and inactive somewhere').toBe(true);
+    if (!c.inputGradient) expect(gpu[1]!.every((v) => v === 0), 'no input gradient: zeros').toBe(true);
+    for (const [i, want] of [y, c.inputGradient ? dx : undefined, dw, db].entries()) if (want) expectClose(gpu[i]!, want);
+  });
+});

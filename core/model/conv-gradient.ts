@@ -6,7 +6,7 @@
 // that the offset sees, concatenating them into columns [positions, K*K*Ci] and multiplying by dy [positions, Co].
 // The input gradient keeps the stock kernel (a transposed convolution), which is not the bottleneck.
 import * as tf from '@tensorflow/tfjs-core';
-import { CONV_BIAS_RELU_KERNEL } from '../gpu/conv';
+import { BIAS_GRADIENT_RELU_KERNEL, CONV_BIAS_RELU_KERNEL, CONV_FILTER_GRADIENT_RELU_KERNEL, CONV_INPUT_GRADIENT_RELU_KERNEL } from '../gpu/conv';
 
 export type Padding = 'valid' | 'same';
 
@@ -139,11 +139,12 @@ const fusedConvolutions = new Map<string, ConvBiasRelu>();
 
 /**
  * relu(conv2d(x, filter) + bias), the layer of every convolution of the model. On WebGPU one kernel computes it (the
- * bias and ReLU applied as each value is stored, core/gpu/conv.ts) and the gradient masks dy by the output once for
- * all three gradients; elsewhere it is the three ops, whose gradients are the same.
+ * bias and ReLU applied as each value is stored, core/gpu/conv.ts) and its three gradients each read dy masked by the
+ * output as they load it (the strided input gradient, which the model never needs, masks a copy); elsewhere it is the
+ * three ops, whose gradients are the same.
  */
 export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor, stride: number, pad: Padding, inputGradient = true): tf.Tensor4D {
-  if (tf.getBackend() !== 'webgpu') return tf.relu(tf.add(conv2d(x, filter, stride, pad, inputGradient), bias)) as tf.Tensor4D;
+  if (tf.getBackend() !== 'webgpu') return tf.tidy(() => tf.relu(tf.add(conv2d(x, filter, stride, pad, inputGradient), bias)) as tf.Tensor4D);
   const key = `${stride}/${pad}/${inputGradient}`;
   let layer = fusedConvolutions.get(key);
   if (!layer) {
@@ -154,10 +155,15 @@ export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
         value: y,
         gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
           const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-          const g = tf.mul(dy, tf.step(ys)) as tf.Tensor4D; // ReLU's gradient: 1 where the output is positive
-          const dx = inputGradient ? tf.conv2dTranspose(g, ws, xs.shape, stride, pad) : tf.zerosLike(xs);
-          const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: g }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: ws.shape }) as tf.Tensor4D;
-          return [dx, dw, tf.sum(g, [0, 1, 2])];
+          // Each kernel reads dy where the output is positive (ReLU's gradient) as it loads it: no masked copy.
+          const activation = ys;
+          const dx = !inputGradient
+            ? tf.zerosLike(xs)
+            : stride === 1
+              ? (tf.engine().runKernel(CONV_INPUT_GRADIENT_RELU_KERNEL, { dy, filter: ws, activation }, { strides: stride, pad, inputShape: xs.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D)
+              : tf.tidy(() => tf.conv2dTranspose(tf.mul(dy, tf.step(ys)) as tf.Tensor4D, ws, xs.shape, stride, pad));
+          const dw = tf.engine().runKernel(CONV_FILTER_GRADIENT_RELU_KERNEL, { x: xs, dy, activation }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: ws.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+          return [dx, dw, tf.engine().runKernel(BIAS_GRADIENT_RELU_KERNEL, { dy, activation }) as tf.Tensor1D];
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as ConvBiasRelu;

@@ -49,9 +49,9 @@ export interface Kernel {
 
 /**
  * The planned kernels the engine has (core/gpu): convolutions on the GEMM core with bias and ReLU fused, LRN both ways,
- * max pooling with its argmax and the gradient from it.
+ * max pooling with its argmax and the gradient from it, the gradients through the ReLU.
  */
-const BUILT = /^conv\d (forward|filter gradient|input gradient)$|LRN|^pool\d (forward|gradient)$/;
+const BUILT = /^conv\d (forward|filter gradient|input gradient|ReLU \+ bias gradient)$|LRN|^pool\d (forward|gradient)$/;
 
 export interface Efficiencies {
   /** Seconds of one serial iteration of a looping kernel (its loads' latency, not their bandwidth). */
@@ -136,10 +136,12 @@ export function stepKernels(config: ModelConfig, batch: number, fused: boolean):
       if (fused) add(`${c} LRN gradient`, 'lrn-gradient', maps(c) * 30, maps(c) * F32 * 4, towers);
       else add(`${c} LRN gradient (composed)`, 'lrn-gradient', maps(c) * 30, maps(c) * F32 * 3 * 15, 15 * towers);
     }
-    add(`${c} ReLU + bias gradient`, fused ? 'reduction' : 'elementwise', maps(c) * 2, maps(c) * F32 * (fused ? 2 : 4), fused ? towers : 3 * towers);
+    // Planned (core/gpu/conv.ts): the gradients read dy where the output is positive as they load it (the output's
+    // bytes are counted with each of them below); the bias gradient is per-channel partial sums, then their sum.
+    add(`${c} ReLU + bias gradient`, fused ? 'reduction' : 'elementwise', maps(c) * 2, maps(c) * F32 * (fused ? 2 : 4), fused ? 2 * towers : 3 * towers);
     // Stock: one thread per weight, each looping over batch x output positions; planned: an implicit GEMM with split-K.
     const perTower = weights[i]! / towers;
-    const traffic = (inputs[i]! + maps(c) + weights[i]!) * F32;
+    const traffic = (inputs[i]! + maps(c) * (fused ? 2 : 1) + weights[i]!) * F32;
     if (fused) {
       // The GEMM core's split-K (core/gpu/conv.ts): taps x Co per tower, reduced over batch x positions in splits that
       // each write a partial result, summed by a second dispatch.
@@ -149,7 +151,7 @@ export function stepKernels(config: ModelConfig, batch: number, fused: boolean):
       add(`${c} filter gradient`, 'conv-filter-gradient', convFlops[i]!, traffic + 2 * splits * weights[i]! * F32, 2 * towers, tiles * splits * 256);
     } else add(`${c} filter gradient`, 'conv-filter-gradient', convFlops[i]!, traffic, towers, perTower, maps(c) / towers / shapes.get(c)![2]!);
     // conv1's input is the image: its gradient is never needed.
-    if (c !== 'conv1') add(`${c} input gradient`, 'conv-input-gradient', convFlops[i]!, (maps(c) + weights[i]! + inputs[i]!) * F32, towers);
+    if (c !== 'conv1') add(`${c} input gradient`, 'conv-input-gradient', convFlops[i]!, (maps(c) * (fused ? 2 : 1) + weights[i]! + inputs[i]!) * F32, towers);
   });
 
   // Update: Adam reads the parameter, its gradient and two moments and writes three of them back.
