@@ -1,9 +1,16 @@
 // Unit tests sit next to the code (core/**/x.test.ts); end-to-end tests live in e2e/.
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The paper's whole model on a 128 MiB software adapter and the engine in a browser page's software WebGPU: minutes of
+ * shader compilation and software arithmetic, so `npm run test:webgpu` runs them on their own (CI runs both suites).
+ */
+const WEBGPU_SUITE = ['e2e/paper-webgpu.test.ts', 'e2e/browser-engine.test.ts'];
 
 export default defineConfig({
   test: {
     include: ['core/**/*.test.ts', 'renderer/**/*.test.ts', 'cli/**/*.test.ts', 'server/**/*.test.ts', 'electron/**/*.test.ts', 'e2e/**/*.test.ts', 'tools/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, ...(process.env.ALEXNET_TESTS === 'webgpu' ? [] : WEBGPU_SUITE)],
     pool: 'forks',
     // Training steps on the CPU backend and on software WebGPU are slow: allow minutes, not seconds.
     testTimeout: 600_000,
