@@ -4,10 +4,10 @@
 // odd sizes that leave every tile ragged, more than 64 output channels, stride 2 with padding (the input gradient's
 // stride test) and explicit padding. On lavapipe in CI; reported skipped only where no WebGPU adapter exists.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/backend';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../random/rng';
 import { BIAS_GRADIENT_RELU_KERNEL, CONV_BIAS_RELU_KERNEL, CONV_FILTER_GRADIENT_RELU_KERNEL, CONV_INPUT_GRADIENT_RELU_KERNEL } from './conv';
+import { webGpuUnderTest } from './webgpu-under-test';
 
 interface Case {
   name: string;
@@ -139,21 +139,11 @@ function relative(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return worst / scale;
 }
 
-let webgpu: string | undefined;
-beforeAll(async () => {
-  webgpu = await selectBackend('webgpu').then(
-    () => undefined,
-    (error: Error) => error.message,
-  );
-  await selectBackend('cpu');
-});
-afterAll(async () => {
-  await selectBackend('cpu');
-});
+const webgpuMissing = webGpuUnderTest();
 
 describe('convolutions on WebGPU as implicit GEMMs', () => {
   it.for(CASES)('match float64 and the CPU backend: $name', async (c, context) => {
-    if (webgpu !== undefined) return context.skip(`no WebGPU here: ${webgpu}`);
+    if (webgpuMissing() !== undefined) return context.skip(`no WebGPU here: ${webgpuMissing()}`);
     const rng = new Rng(c.x.reduce((a, b) => a * b, c.kernel), 'conv');
     const [, , , channels] = c.x;
     // Inputs as ReLU outputs are (some exactly 0), weights and gradients of either sign.
@@ -191,7 +181,7 @@ describe('convolutions on WebGPU as implicit GEMMs', () => {
   });
 
   it("replaces TensorFlow.js's own WebGPU convolutions", async (context) => {
-    if (webgpu !== undefined) return context.skip(`no WebGPU here: ${webgpu}`);
+    if (webgpuMissing() !== undefined) return context.skip(`no WebGPU here: ${webgpuMissing()}`);
     for (const name of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']) expect(String(tf.getKernel(name, 'webgpu')?.kernelFunc.name)).toMatch(/^conv2d/);
   });
 });

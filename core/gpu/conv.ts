@@ -246,9 +246,14 @@ function filterGradient(backend: WebGPUBackend, info: tf.backend_util.Conv2DInfo
   const names = ['x', 'dy', 'activation'].slice(0, inputs.length);
   const spec = filterGradientSpec(info, inputs.length === 3);
   const splits = splitsOf(spec);
-  if (splits === 1) return backend.runWebGPUProgram(gemmProgram(spec, [...filterShape], names), inputs, 'float32');
-  const partial = backend.runWebGPUProgram(gemmProgram(spec, [splits, spec.m, spec.n], names), inputs, 'float32');
-  const result = backend.runWebGPUProgram(sumSplitsProgram([...filterShape], splits), [partial], 'float32');
+  return runSplits(backend, gemmProgram(spec, splits === 1 ? [...filterShape] : [splits, spec.m, spec.n], names), inputs, filterShape, splits);
+}
+
+/** Runs `program` and, where it wrote `splits` > 1 partial results, sums them into one of `shape`. */
+function runSplits(backend: WebGPUBackend, program: WebGPUProgram, inputs: tf.TensorInfo[], shape: number[], splits: number): tf.TensorInfo {
+  const partial = backend.runWebGPUProgram(program, inputs, 'float32');
+  if (splits === 1) return partial;
+  const result = backend.runWebGPUProgram(sumSplitsProgram([...shape], splits), [partial], 'float32');
   backend.disposeData(partial.dataId);
   return result;
 }
@@ -275,14 +280,7 @@ function biasGradientRelu(args: KernelArgs): tf.TensorInfo {
   const rows = dy.shape.reduce((a, b) => a * b, 1) / channels;
   // About sqrt(rows) splits of sqrt(rows) rows: neither the partial sums nor their sum is a long serial loop.
   const rowsPerSplit = Math.max(1, Math.ceil(Math.sqrt(rows)));
-  const backend = args.backend as WebGPUBackend;
-  const program = biasGradientProgram(rows, channels, rowsPerSplit);
-  const splits = Math.ceil(rows / rowsPerSplit);
-  if (splits === 1) return backend.runWebGPUProgram(program, [dy, activation], 'float32');
-  const partial = backend.runWebGPUProgram(program, [dy, activation], 'float32');
-  const result = backend.runWebGPUProgram(sumSplitsProgram([channels], splits), [partial], 'float32');
-  backend.disposeData(partial.dataId);
-  return result;
+  return runSplits(args.backend as WebGPUBackend, biasGradientProgram(rows, channels, rowsPerSplit), [dy, activation], [channels], Math.ceil(rows / rowsPerSplit));
 }
 
 function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {

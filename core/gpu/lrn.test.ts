@@ -3,10 +3,10 @@
 // conv1's and conv2's shapes per tower, the paper's constants and constants under which the gradient's second term
 // dominates. On lavapipe in CI; reported skipped only where no WebGPU adapter exists.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/backend';
+import { describe, expect, it } from 'vitest';
 import { LRN } from '../model/config';
 import { Rng } from '../random/rng';
+import { webGpuUnderTest } from './webgpu-under-test';
 
 interface Case {
   shape: [number, number, number, number];
@@ -74,21 +74,11 @@ function relative(got: Float32Array, want: Float64Array): number {
   return worst / scale;
 }
 
-let webgpu: string | undefined;
-beforeAll(async () => {
-  webgpu = await selectBackend('webgpu').then(
-    () => undefined,
-    (error: Error) => error.message,
-  );
-  await selectBackend('cpu');
-});
-afterAll(async () => {
-  await selectBackend('cpu');
-});
+const webgpuMissing = webGpuUnderTest();
 
 describe('LRN on WebGPU, one dispatch each way', () => {
   it.for(CASES)('matches the formula in float64 and the CPU backend: %o', async (c, context) => {
-    if (webgpu !== undefined) return context.skip(`no WebGPU here: ${webgpu}`);
+    if (webgpuMissing() !== undefined) return context.skip(`no WebGPU here: ${webgpuMissing()}`);
     const rng = new Rng(c.shape.reduce((a, b) => a * b, 1), 'lrn');
     const size = c.shape.reduce((a, b) => a * b, 1);
     // Activations of the scale ReLU outputs have (0 to a few tens), some exactly 0.
@@ -105,7 +95,7 @@ describe('LRN on WebGPU, one dispatch each way', () => {
   });
 
   it("replaces TensorFlow.js's own WebGPU kernels", async (context) => {
-    if (webgpu !== undefined) return context.skip(`no WebGPU here: ${webgpu}`);
+    if (webgpuMissing() !== undefined) return context.skip(`no WebGPU here: ${webgpuMissing()}`);
     for (const name of ['LRN', 'LRNGrad']) expect(String(tf.getKernel(name, 'webgpu')?.kernelFunc.name)).toMatch(/^lrn(Grad)?$/);
   });
 });

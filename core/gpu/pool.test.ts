@@ -4,10 +4,11 @@
 // large as the input, inputs full of ties (ReLU zeros and repeated values, where the first maximum must win) and NaN.
 // Max pooling only selects, so the results must be exact. On lavapipe in CI; skipped only where no WebGPU adapter exists.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend';
 import { maxPool } from '../model/pool';
 import { Rng } from '../random/rng';
+import { webGpuUnderTest } from './webgpu-under-test';
 
 interface Case {
   name: string;
@@ -83,21 +84,11 @@ async function run(backend: 'webgpu' | 'cpu', x: Float32Array, dy: Float32Array,
   return out;
 }
 
-let webgpu: string | undefined;
-beforeAll(async () => {
-  webgpu = await selectBackend('webgpu').then(
-    () => undefined,
-    (error: Error) => error.message,
-  );
-  await selectBackend('cpu');
-});
-afterAll(async () => {
-  await selectBackend('cpu');
-});
+const webgpuMissing = webGpuUnderTest();
 
 describe('max pooling on WebGPU from a record of positions', () => {
   it.for(CASES)('is exact against brute force and the CPU backend: $name', async (c, context) => {
-    if (webgpu !== undefined) return context.skip(`no WebGPU here: ${webgpu}`);
+    if (webgpuMissing() !== undefined) return context.skip(`no WebGPU here: ${webgpuMissing()}`);
     const size = c.shape.reduce((a, b) => a * b, 1);
     const rng = new Rng(size, 'pool');
     const x = Float32Array.from({ length: size }, () => {
@@ -122,7 +113,7 @@ describe('max pooling on WebGPU from a record of positions', () => {
   });
 
   it('refuses a window larger than the input, naming both', async (context) => {
-    if (webgpu !== undefined) return context.skip(`no WebGPU here: ${webgpu}`);
+    if (webgpuMissing() !== undefined) return context.skip(`no WebGPU here: ${webgpuMissing()}`);
     await selectBackend('webgpu');
     const x = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
     expect(() => maxPool(x, 3, 2)).toThrow(/3x3 pooling window does not fit a 2-pixel side/);
