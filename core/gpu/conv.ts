@@ -12,8 +12,9 @@
 //   input gradient   dx[b, iy, ix, ci] = sum_{kh, kw, co} dy[p, co] w[kh, kw, ci, co] over the p whose tap (kh, kw)
 //   (stride 1)       sees (iy, ix)                                           M = input pixels, N = Ci, K = kh kw Co
 import * as tf from '@tensorflow/tfjs-core';
-import type { WebGPUBackend, WebGPUProgram, webgpu_util as WebGpuUtil } from '@tensorflow/tfjs-backend-webgpu';
-import { chooseKPerSplit, gemmProgram, splitsOf, type GemmSpec } from './gemm';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { registerWebGpuKernels, stockKernel, type Kernel, type KernelArgs } from './registry';
+import { chooseKPerSplit, flatDispatch, gemmProgram, runSplits, splitsOf, type GemmSpec } from './gemm';
 
 export const CONV_BIAS_RELU_KERNEL = 'AlexNetConv2DBiasRelu';
 /** Given x, dy and the layer's output `activation` = ReLU(conv + bias): the filter gradient through the ReLU. */
@@ -22,10 +23,8 @@ export const CONV_FILTER_GRADIENT_RELU_KERNEL = 'AlexNetConv2DBackpropFilterRelu
 export const CONV_INPUT_GRADIENT_RELU_KERNEL = 'AlexNetConv2DBackpropInputRelu';
 /** Given dy and `activation` (NHWC, any rank with channels last): the bias gradient through the ReLU. */
 export const BIAS_GRADIENT_RELU_KERNEL = 'AlexNetBiasGradientRelu';
-
-let util: typeof WebGpuUtil;
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+/** Bias gradients over at most this many rows are one pass; longer ones are split. */
+const SINGLE_PASS_ROWS = 1024;
 
 interface ConvAttributes {
   strides: number | [number, number];
@@ -116,29 +115,6 @@ function filterGradientSpec(info: tf.backend_util.Conv2DInfo, throughRelu: boole
   };
 }
 
-/** Sums `splits` partial results of `length` values each. */
-function sumSplitsProgram(outputShape: number[], splits: number): WebGPUProgram {
-  const workgroupSize: [number, number, number] = [64, 1, 1];
-  const dispatchLayout = util.flatDispatchLayout(outputShape);
-  return {
-    outputShape,
-    shaderKey: `alexnet_sum_splits_${splits}`,
-    variableNames: ['partial'],
-    workgroupSize,
-    size: true,
-    dispatchLayout,
-    dispatch: util.computeDispatch(dispatchLayout, outputShape, workgroupSize),
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          var sum = 0.0;
-          for (var s = 0; s < ${splits}; s++) { sum += partial[s * uniforms.size + index]; }
-          result[index] = sum;
-        }
-      }`,
-  };
-}
-
 function inputGradientProgram(info: tf.backend_util.Conv2DInfo, throughRelu: boolean): WebGPUProgram {
   const spec: GemmSpec = {
     key: `conv_input_grad_${throughRelu ? 'relu_' : ''}${key(info)}`,
@@ -175,16 +151,12 @@ function inputGradientProgram(info: tf.backend_util.Conv2DInfo, throughRelu: boo
 function biasGradientProgram(rows: number, channels: number, rowsPerSplit: number): WebGPUProgram {
   const splits = Math.ceil(rows / rowsPerSplit);
   const outputShape = splits === 1 ? [channels] : [splits, channels];
-  const workgroupSize: [number, number, number] = [64, 1, 1];
-  const dispatchLayout = util.flatDispatchLayout(outputShape);
   return {
     outputShape,
     shaderKey: `alexnet_bias_grad_relu_${rows}_${channels}_${rowsPerSplit}`,
     variableNames: ['dy', 'activation'],
-    workgroupSize,
     size: true,
-    dispatchLayout,
-    dispatch: util.computeDispatch(dispatchLayout, outputShape, workgroupSize),
+    ...flatDispatch(outputShape),
     getUserCode: () => `
       const ROWS = ${rows};
       const C = ${channels};
@@ -217,12 +189,10 @@ function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttributes
   );
 }
 
-const stock = new Map<string, tf.KernelFunc>();
-
 function conv2d(args: KernelArgs): tf.TensorInfo {
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const info = convInfo(x.shape, filter.shape, args.attrs as unknown as ConvAttributes);
-  if (!info) return stock.get('Conv2D')!(args) as tf.TensorInfo;
+  if (!info) return stockKernel('Conv2D')(args) as tf.TensorInfo;
   return (args.backend as WebGPUBackend).runWebGPUProgram(forwardProgram(info, false), [x, filter], 'float32');
 }
 
@@ -237,7 +207,7 @@ function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as ConvAttributes & { filterShape: [number, number, number, number] };
   const info = convInfo(x.shape, attrs.filterShape, attrs);
-  if (!info) return stock.get('Conv2DBackpropFilter')!(args) as tf.TensorInfo;
+  if (!info) return stockKernel('Conv2DBackpropFilter')(args) as tf.TensorInfo;
   return filterGradient(args.backend as WebGPUBackend, info, [x, dy], attrs.filterShape);
 }
 
@@ -247,15 +217,6 @@ function filterGradient(backend: WebGPUBackend, info: tf.backend_util.Conv2DInfo
   const spec = filterGradientSpec(info, inputs.length === 3);
   const splits = splitsOf(spec);
   return runSplits(backend, gemmProgram(spec, splits === 1 ? [...filterShape] : [splits, spec.m, spec.n], names), inputs, filterShape, splits);
-}
-
-/** Runs `program` and, where it wrote `splits` > 1 partial results, sums them into one of `shape`. */
-function runSplits(backend: WebGPUBackend, program: WebGPUProgram, inputs: tf.TensorInfo[], shape: number[], splits: number): tf.TensorInfo {
-  const partial = backend.runWebGPUProgram(program, inputs, 'float32');
-  if (splits === 1) return partial;
-  const result = backend.runWebGPUProgram(sumSplitsProgram([...shape], splits), [partial], 'float32');
-  backend.disposeData(partial.dataId);
-  return result;
 }
 
 function conv2dBackpropFilterRelu(args: KernelArgs): tf.TensorInfo {
@@ -278,8 +239,9 @@ function biasGradientRelu(args: KernelArgs): tf.TensorInfo {
   const { dy, activation } = args.inputs as { dy: tf.TensorInfo; activation: tf.TensorInfo };
   const channels = dy.shape[dy.shape.length - 1]!;
   const rows = dy.shape.reduce((a, b) => a * b, 1) / channels;
-  // About sqrt(rows) splits of sqrt(rows) rows: neither the partial sums nor their sum is a long serial loop.
-  const rowsPerSplit = Math.max(1, Math.ceil(Math.sqrt(rows)));
+  // About sqrt(rows) splits of sqrt(rows) rows: neither the partial sums nor their sum is a long serial loop. A few
+  // rows (a fully connected layer's batch) are summed in one pass.
+  const rowsPerSplit = rows <= SINGLE_PASS_ROWS ? rows : Math.ceil(Math.sqrt(rows));
   return runSplits(args.backend as WebGPUBackend, biasGradientProgram(rows, channels, rowsPerSplit), [dy, activation], [channels], Math.ceil(rows / rowsPerSplit));
 }
 
@@ -289,11 +251,11 @@ function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
   const info = convInfo(attrs.inputShape, filter.shape, attrs);
   // At stride s only one tap in s^2 of the implicit GEMM's k would be nonzero (the paper needs no input gradient at
   // conv1, its one strided convolution), so strided input gradients stay with the stock kernel.
-  if (!info || info.strideHeight !== 1 || info.strideWidth !== 1) return stock.get('Conv2DBackpropInput')!(args) as tf.TensorInfo;
+  if (!info || info.strideHeight !== 1 || info.strideWidth !== 1) return stockKernel('Conv2DBackpropInput')(args) as tf.TensorInfo;
   return (args.backend as WebGPUBackend).runWebGPUProgram(inputGradientProgram(info, false), [dy, filter], 'float32');
 }
 
-const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
+const KERNELS: [string, Kernel][] = [
   ['Conv2D', conv2d],
   ['Conv2DBackpropFilter', conv2dBackpropFilter],
   ['Conv2DBackpropInput', conv2dBackpropInput],
@@ -304,17 +266,6 @@ const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
 ];
 
 /** Puts the kernels above over TensorFlow.js's for the webgpu backend, keeping the stock ones for what they don't take. */
-export async function registerConvKernels(): Promise<void> {
-  ({ webgpu_util: util } = await import('@tensorflow/tfjs-backend-webgpu'));
-  for (const [kernelName, kernelFunc] of KERNELS) {
-    const existing = tf.getKernel(kernelName, 'webgpu');
-    if (existing && !stock.has(kernelName) && existing.kernelFunc !== (kernelFunc as unknown)) stock.set(kernelName, existing.kernelFunc);
-    if (existing) tf.unregisterKernel(kernelName, 'webgpu');
-    tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-  }
-}
-
-/** The stock kernel under `kernelName` (for tests that compare against it), once registerConvKernels has run. */
-export function stockKernel(kernelName: string): tf.KernelFunc | undefined {
-  return stock.get(kernelName);
+export function registerConvKernels(): void {
+  registerWebGpuKernels(KERNELS);
 }

@@ -8,7 +8,8 @@
 // convolutions read their operands in place (implicit GEMM, core/gpu/conv.ts) instead of building im2col columns.
 // A long reduction splits over workgroups (workgroup_id.z takes the k range [split * kPerSplit, ...)), each split
 // storing a partial result that the caller sums.
-import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 
 export const TILE_M = 64;
 export const TILE_N = 64;
@@ -138,4 +139,61 @@ export function gemmProgram(spec: GemmSpec, outputShape: number[], variableNames
         }
       }`,
   };
+}
+
+const FLAT_WORKGROUP = 64;
+
+/**
+ * The layout and dispatch of a one-thread-per-element program over `outputShape` (with `size: true`, main(index));
+ * TensorFlow.js spreads a dispatch wider than the device's per-dimension limit over y and z itself.
+ */
+export function flatDispatch(outputShape: number[]): Pick<WebGPUProgram, 'workgroupSize' | 'dispatchLayout' | 'dispatch'> {
+  const size = outputShape.reduce((a, b) => a * b, 1);
+  return { workgroupSize: [FLAT_WORKGROUP, 1, 1], dispatchLayout: { x: outputShape.map((_, i) => i) }, dispatch: [Math.ceil(size / FLAT_WORKGROUP), 1, 1] };
+}
+
+/** What is applied to each summed value before it is stored: a bias per column (the last axis), then a ReLU. */
+export interface Epilogue {
+  bias?: boolean;
+  relu?: boolean;
+}
+
+/** WGSL of `epilogue` applied to `value` at flat `index` of an output whose last axis has `columns` entries. */
+export function epilogueOf(epilogue: Epilogue, value: string, index: string, columns: number): string {
+  const biased = epilogue.bias ? `(${value} + bias[(${index}) % ${columns}])` : value;
+  return epilogue.relu ? `max(${biased}, 0.0)` : biased;
+}
+
+/** Sums `splits` partial results of the output's size each, then applies `epilogue` (its bias an input 'bias'). */
+function sumSplitsProgram(outputShape: number[], splits: number, epilogue: Epilogue): WebGPUProgram {
+  const columns = outputShape[outputShape.length - 1]!;
+  return {
+    outputShape,
+    shaderKey: `alexnet_sum_splits_${splits}_${epilogue.bias ? `bias${columns}` : ''}_${epilogue.relu ? 'relu' : ''}`,
+    variableNames: epilogue.bias ? ['partial', 'bias'] : ['partial'],
+    size: true,
+    ...flatDispatch(outputShape),
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          var sum = 0.0;
+          for (var s = 0; s < ${splits}; s++) { sum += partial[s * uniforms.size + index]; }
+          result[index] = ${epilogueOf(epilogue, 'sum', 'index', columns)};
+        }
+      }`,
+  };
+}
+
+/**
+ * Runs `program` and, where it wrote `splits` > 1 partial results, sums them into one of `shape`, applying
+ * `epilogue` there (its bias the last of `inputs`); a program without splits applies the epilogue as it stores.
+ */
+export function runSplits(backend: WebGPUBackend, program: WebGPUProgram, inputs: tf.TensorInfo[], shape: number[], splits: number, epilogue: Epilogue = {}): tf.TensorInfo {
+  const operands = epilogue.bias && splits > 1 ? inputs.slice(0, -1) : inputs;
+  const partial = backend.runWebGPUProgram(program, operands, 'float32');
+  if (splits === 1) return partial;
+  const summands = epilogue.bias ? [partial, inputs[inputs.length - 1]!] : [partial];
+  const result = backend.runWebGPUProgram(sumSplitsProgram([...shape], splits, epilogue), summands, 'float32');
+  backend.disposeData(partial.dataId);
+  return result;
 }

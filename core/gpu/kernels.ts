@@ -3,10 +3,12 @@
 import { registerConvKernels } from './conv';
 import { registerCropKernel } from './crops';
 import { registerLrnKernels } from './lrn';
+import { registerMatMulKernels } from './matmul';
 import { registerPoolKernels } from './pool';
 
 export async function registerGpuKernels(): Promise<void> {
-  await registerConvKernels();
+  registerConvKernels();
+  registerMatMulKernels();
   await registerLrnKernels();
   await registerPoolKernels();
   await registerCropKernel();

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DROPOUT_RATE, LRN, towerWidths, validateConfig, type ModelConfig } from './config';
 import { Rng } from '../random/rng';
 import { convBiasRelu } from './conv-gradient';
+import { dense } from './dense';
 import { localResponseNorm } from './lrn';
 import { maxPool } from './pool';
 import { joinPieces, parameterPieces, pieceOf, type ParameterPiece } from './pieces';
@@ -252,18 +253,18 @@ export class AlexNet {
     const joined = p5.length === 1 ? p5[0]! : tf.concat(p5, 3); // [batch, 6, 6, 256]
     const batch = images.shape[0];
     const flat = tf.reshape(joined, [batch, -1]) as tf.Tensor2D; // [batch, 9216]
-    const whole = (x: tf.Tensor2D, name: string) => tf.add(tf.matMul(x, p(`${name}/kernel`) as tf.Tensor2D), p(`${name}/bias`)) as tf.Tensor2D;
+    const whole = (x: tf.Tensor2D, name: string, relu: boolean) => dense(x, p(`${name}/kernel`) as tf.Tensor2D, p(`${name}/bias`), relu);
     // fc6 and fc7 of two towers: each tower's half of the neurons sees the whole input; the halves side by side are the layer.
-    const dense = (x: tf.Tensor2D, name: string) =>
-      this.params.has(`${name}/kernel`) ? whole(x, name) : (tf.concat(towers.map((t) => whole(x, `${name}/${t}`)), 1) as tf.Tensor2D);
+    const layer = (x: tf.Tensor2D, name: string, relu: boolean) =>
+      this.params.has(`${name}/kernel`) ? whole(x, name, relu) : (tf.concat(towers.map((t) => whole(x, `${name}/${t}`, relu)), 1) as tf.Tensor2D);
     const masks = this.config.dropout ? options.dropoutMasks : undefined;
-    let fc6 = tf.relu(dense(flat, 'fc6')); // [batch, 4096]
+    let fc6 = layer(flat, 'fc6', true); // [batch, 4096]
     report('fc6', [fc6]);
     if (masks) fc6 = tf.mul(fc6, masks[0]);
-    let fc7 = tf.relu(dense(fc6, 'fc7')); // [batch, 4096]: the features of section 6.1
+    let fc7 = layer(fc6, 'fc7', true); // [batch, 4096]: the features of section 6.1
     report('fc7', [fc7]);
     if (masks) fc7 = tf.mul(fc7, masks[1]);
-    const logits = dense(fc7, 'fc8'); // [batch, classes]
+    const logits = layer(fc7, 'fc8', false); // [batch, classes]
     report('fc8', [logits]);
     return logits;
   }

@@ -46,14 +46,18 @@ describe('the kernels of a training step of the paper model', () => {
     expect(stock.find((k) => k.name === 'conv1 filter gradient')!.bound).toBe('latency');
   });
 
-  it('predict the planned kernels within 0.4 to 0.85 of PyTorch, with a third of the dispatches and about a third of the traffic', () => {
+  it('predict the planned kernels within 0.4 to 0.85 of PyTorch, with half the dispatches and about a third of the traffic', () => {
     const stock = summarise(predict(stepKernels(config, BATCH, false), H100, calibrateStock(config, BATCH, H100)));
     const planned = summarise(predict(stepKernels(config, BATCH, true), H100, PLANNED));
     const ratio = PYTORCH_STEP_SECONDS / planned.seconds;
     expect(ratio).toBeGreaterThan(0.4);
     expect(ratio).toBeLessThan(0.85);
-    expect(planned.dispatches).toBeLessThan(stock.dispatches / 3); // split-K sums, argmax-then-gather pooling, the bias gradient's partial sums: two each
-    expect(planned.bytes).toBeLessThan(stock.bytes * 0.35); // the split-K partials and the ReLU's mask read twice keep it above a third
+    // Split-K sums, argmax-then-gather pooling, the bias gradient's partial sums: two each; fc6 and fc7 as two tower
+    // halves, joined after the forward and their input gradients summed; the update two passes over each of the 30
+    // variables (a TensorFlow.js WebGPU program writes one output).
+    expect(planned.dispatches).toBeLessThan(stock.dispatches / 2);
+    expect(kernel(true, 'optimizer update').dispatches).toBe(2 * 30);
+    expect(planned.bytes).toBeLessThan(stock.bytes * 0.36); // the split-K partials and the ReLU's mask read twice keep it above a third
     // Every planned convolution and matmul is compute-bound at its target efficiency.
     for (const k of planned.kernels.filter((x) => ['conv', 'conv-input-gradient', 'conv-filter-gradient', 'matmul'].includes(x.kind) && x.flops > 1e10)) expect(k.bound, k.name).toBe('compute');
   });

@@ -51,7 +51,7 @@ export interface Kernel {
  * The planned kernels the engine has (core/gpu): convolutions on the GEMM core with bias and ReLU fused, LRN both ways,
  * max pooling with its argmax and the gradient from it, the gradients through the ReLU.
  */
-const BUILT = /^conv\d (forward|filter gradient|input gradient|ReLU \+ bias gradient)$|LRN|^pool\d (forward|gradient)$/;
+const BUILT = /^conv\d (forward|filter gradient|input gradient|ReLU \+ bias gradient)$|LRN|^pool\d (forward|gradient)$|^fc\d (forward|input gradient|weight gradient|bias gradient|dropout|dropout gradient)$|^optimizer update$/;
 
 export interface Efficiencies {
   /** Seconds of one serial iteration of a looping kernel (its loads' latency, not their bandwidth). */
@@ -112,18 +112,39 @@ export function stepKernels(config: ModelConfig, batch: number, fused: boolean):
     // WebGPU program of TensorFlow.js has one output).
     if (pool) add(`${pool} forward`, 'pool', maps(pool) * 9, (maps(c) + maps(pool) * (fused ? 4 : 1)) * F32, fused ? 2 * towers : towers);
   });
+  // Planned (core/gpu/matmul.ts): fc6 and fc7 of two towers as two halves (each tower's neurons see the whole
+  // input), each product on the GEMM core with the bias (and ReLU) in its store, or in the split sums where a long
+  // reduction over few tiles splits; a split's partial results are written and read once more.
+  const halves = (name: string) => (name === 'fc8' ? 1 : towers);
+  const gemm = (label: string, name: string, m: number, n: number, k: number, bytes: number, others: number) => {
+    const copies = halves(name);
+    const splits = Math.ceil(k / chooseKPerSplit(m, n / copies, k));
+    const tiles = Math.ceil(m / TILE_M) * Math.ceil(n / copies / TILE_N);
+    add(label, 'matmul', 2 * m * n * k, bytes + (splits > 1 ? 2 * splits * m * n * F32 : 0), copies * (splits > 1 ? 2 : 1) + others, tiles * splits * 256 * copies);
+  };
   for (const [name, n, m] of fc) {
-    add(`${name} forward`, 'matmul', 2 * batch * n * m, (batch * n + n * m + batch * m) * F32);
+    if (fused) gemm(`${name} forward`, name, batch, m, n, (batch * n + n * m + batch * m) * F32, halves(name) > 1 ? 1 : 0); // + joining the halves
+    else add(`${name} forward`, 'matmul', 2 * batch * n * m, (batch * n + n * m + batch * m) * F32);
     if (!fused) elementwise(`${name} bias${name === 'fc8' ? '' : ' + ReLU + dropout'}`, batch * m, name === 'fc8' ? 3 : 6, name === 'fc8' ? 1 : 3);
+    else if (name !== 'fc8') elementwise(`${name} dropout`, batch * m, 3);
   }
   add('softmax + cross-entropy', 'reduction', batch * config.classes * 10, batch * config.classes * F32 * 2, fused ? 1 : 6);
 
   // Backward, last layer first.
   for (const [name, n, m] of [...fc].reverse()) {
+    if (fused) {
+      // The halves' dy sliced apart, their input gradients summed; the products read dy through the ReLU.
+      const copies = halves(name);
+      if (name !== 'fc8') elementwise(`${name} dropout gradient`, batch * m, 3);
+      gemm(`${name} input gradient`, name, batch, n * copies, m / copies, (batch * m + n * m + batch * n * copies) * F32, copies > 1 ? 2 * copies - 1 : 0);
+      gemm(`${name} weight gradient`, name, n, m, batch, (batch * m * (name === 'fc8' ? 1 : 2) + batch * n + n * m) * F32, 0);
+      add(`${name} bias gradient`, 'reduction', batch * m, (batch * m * (name === 'fc8' ? 1 : 2) + m) * F32, batch <= 1024 ? copies : 2 * copies);
+      continue;
+    }
     add(`${name} input gradient`, 'matmul', 2 * batch * n * m, (batch * m + n * m + batch * n) * F32);
     add(`${name} weight gradient`, 'matmul', 2 * batch * n * m, (batch * m + batch * n + n * m) * F32);
     add(`${name} bias gradient`, 'reduction', batch * m, (batch * m + m) * F32);
-    if (!fused && name !== 'fc8') elementwise(`${name} ReLU + dropout gradient`, batch * n, 4, 2);
+    if (name !== 'fc8') elementwise(`${name} ReLU + dropout gradient`, batch * n, 4, 2);
   }
   [...convs].reverse().forEach((c) => {
     const i = convs.indexOf(c);
@@ -154,9 +175,13 @@ export function stepKernels(config: ModelConfig, batch: number, fused: boolean):
     if (c !== 'conv1') add(`${c} input gradient`, 'conv-input-gradient', convFlops[i]!, (maps(c) * (fused ? 2 : 1) + weights[i]! + inputs[i]!) * F32, towers);
   });
 
-  // Update: Adam reads the parameter, its gradient and two moments and writes three of them back.
+  // Update: the paper's SGD with momentum, as the reference trains. Planned (core/gpu/update.ts): in place, one pass
+  // per rewritten tensor of each variable (model/pieces.ts: each tower's conv kernel and bias, fc6's and fc7's halves,
+  // fc8), as a TensorFlow.js WebGPU program writes one output: the velocity from the gradient, the weight and itself,
+  // then the weight from itself and the velocity; 7 words per parameter either way.
   const parameters = weights.reduce((a, b) => a + b, 0) + fc.reduce((a, [, n, m]) => a + n * m + m, 0) + [...convs].reduce((a, c) => a + shapes.get(c)![2]! * towers, 0);
-  add('optimizer update', 'update', parameters * 10, parameters * F32 * 7, fused ? 1 : 16 * 11);
+  const variables = convs.length * towers * 2 + (towers > 1 ? 2 * 2 * towers : 4) + 2;
+  add('optimizer update', 'update', parameters * 10, parameters * F32 * 7, fused ? 2 * variables : 16 * 11);
   if (fused) for (const k of kernels) k.built = BUILT.test(k.name);
   return kernels;
 }

@@ -1,6 +1,7 @@
 // The paper's SGD with momentum and weight decay (section 5), and Adam for the small-data recipe, with savable state.
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedUpdates } from '../cpu/fused-update';
+import { gpuFusedUpdates } from '../gpu/update';
 
 export type OptimizerName = 'sgd' | 'adam';
 
@@ -95,13 +96,14 @@ export class PaperSgd extends Optimizer {
   apply(gradients: Record<string, tf.Tensor>, learningRate: number): void {
     this.step++;
     const { momentum, weightDecay } = this.settings;
-    const fused = fusedUpdates();
+    const fused = fusedUpdates() ?? gpuFusedUpdates();
     tf.tidy(() => {
       for (const w of this.variables) {
         const g = gradients[w.name];
         if (!g) throw new Error(`No gradient for variable '${w.name}'.`);
         const v = this.slot(w, 'momentum');
-        // The same float32 operations in one pass, in place (the CPU engine), or as tensor operations.
+        // The same float32 operations in place (one pass on the CPU engine, one per rewritten tensor on WebGPU), or as
+        // tensor operations.
         if (fused?.sgd(w, g, v, momentum, weightDecay * learningRate, learningRate)) continue;
         const next = tf.sub(tf.sub(tf.mul(v, momentum), tf.mul(w, weightDecay * learningRate)), tf.mul(g, learningRate));
         v.assign(next);
@@ -122,13 +124,14 @@ export class Adam extends Optimizer {
     const { beta1, beta2, epsilon, weightDecay } = this.settings;
     const correction1 = 1 - beta1 ** this.step;
     const correction2 = 1 - beta2 ** this.step;
-    const fused = fusedUpdates();
+    const fused = fusedUpdates() ?? gpuFusedUpdates();
     const constants = { decay: weightDecay, beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, correction2, epsilon, step: learningRate / correction1 };
     tf.tidy(() => {
       for (const w of this.variables) {
         const raw = gradients[w.name];
         if (!raw) throw new Error(`No gradient for variable '${w.name}'.`);
-        // The same float32 operations in one pass, in place (the CPU engine), or as tensor operations.
+        // The same float32 operations in place (one pass on the CPU engine, one per rewritten tensor on WebGPU), or as
+        // tensor operations.
         if (fused?.adam(w, raw, this.slot(w, 'm'), this.slot(w, 'v'), constants)) continue;
         const g = weightDecay > 0 ? tf.add(raw, tf.mul(w, weightDecay)) : raw;
         const m = this.slot(w, 'm');
