@@ -210,3 +210,179 @@ describe('tower connectivity (section 3.2, Figure 2)', () => {
     model.dispose();
   });
 });
+
+describe('the parameters, as section 3 lists them', () => {
+  it("names, shapes, fan-ins and section 5's bias-one layers of the paper's model", () => {
+    // [layer, kernel side, inputs per tower, outputs per tower, bias one]: conv3 sees both towers' 128 maps each.
+    const convs = [['conv1', 11, 3, 48, false], ['conv2', 5, 48, 128, true], ['conv3', 3, 256, 192, false], ['conv4', 3, 192, 192, true], ['conv5', 3, 192, 128, true]] as const;
+    const want: unknown[] = [];
+    for (const [layer, k, inputs, outputs, one] of convs) {
+      for (const tower of ['a', 'b']) {
+        want.push({ name: `${layer}/${tower}/kernel`, shape: [k, k, inputs, outputs], fanIn: k * k * inputs, paperBiasOne: false, kind: 'weight' });
+        want.push({ name: `${layer}/${tower}/bias`, shape: [outputs], fanIn: k * k * inputs, paperBiasOne: one, kind: 'bias' });
+      }
+    }
+    for (const [layer, inputs, outputs, one] of [['fc6', 9216, 4096, true], ['fc7', 4096, 4096, true], ['fc8', 4096, 1000, false]] as const) {
+      want.push({ name: `${layer}/kernel`, shape: [inputs, outputs], fanIn: inputs, paperBiasOne: false, kind: 'weight' });
+      want.push({ name: `${layer}/bias`, shape: [outputs], fanIn: inputs, paperBiasOne: one, kind: 'bias' });
+    }
+    expect(parameterSpecs(paperConfig(1000))).toEqual(want);
+  });
+
+  it('initialises He-normal: weights N(0, 2 / fan-in), biases 0', async () => {
+    const model = AlexNet.create(quickConfig(10), 'he-normal', 4);
+    const all = await model.values();
+    for (const spec of model.specs) {
+      const values = all.get(spec.name)!;
+      if (spec.kind === 'bias') expect(values.every((v) => v === 0), spec.name).toBe(true);
+      else if (values.length > 5000) {
+        const mean = values.reduce((a, b) => a + b, 0) / values.length;
+        const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+        // Over 5000 draws the sample deviation is within 3 % of the true one with room to spare (its error is ~1/sqrt(2n)).
+        expect(std / Math.sqrt(2 / spec.fanIn), spec.name).toBeGreaterThan(0.97);
+        expect(std / Math.sqrt(2 / spec.fanIn), spec.name).toBeLessThan(1.03);
+        expect(Math.abs(mean), spec.name).toBeLessThan(0.05 * std);
+      }
+    }
+    model.dispose();
+  });
+
+  it("draws every scheme from one stream keyed by the seed and 'initialisation', one draw per value it draws, in spec order", async () => {
+    const config = quickConfig(3);
+    const draws: Record<string, (rng: Rng, spec: { kind: string; fanIn: number; paperBiasOne: boolean }) => number | undefined> = {
+      paper: (rng, spec) => (spec.kind === 'bias' ? (spec.paperBiasOne ? 1 : 0) : rng.normal(0, 0.01)),
+      'he-normal': (rng, spec) => (spec.kind === 'bias' ? 0 : rng.normal(0, Math.sqrt(2 / spec.fanIn))),
+      'kaiming-uniform': (rng, spec) => (rng.uniform() * 2 - 1) / Math.sqrt(spec.fanIn),
+    };
+    for (const [scheme, draw] of Object.entries(draws)) {
+      const model = AlexNet.create(config, scheme as 'paper', 11);
+      const all = await model.values();
+      const rng = new Rng(11, 'initialisation');
+      for (const spec of model.specs) {
+        const size = spec.shape.reduce((a, b) => a * b, 1);
+        const want = Float32Array.from({ length: size }, () => draw(rng, spec)!);
+        expect(all.get(spec.name)!.every((v, i) => v === want[i]), `${scheme} ${spec.name}`).toBe(true);
+      }
+      model.dispose();
+    }
+  });
+});
+
+describe('the model object', () => {
+  it('refuses values of a missing or wrong-sized parameter, naming it, and keeps no tensor', async () => {
+    const source = AlexNet.create(quickConfig(3), 'paper', 1);
+    const values = await source.values();
+    source.dispose();
+    const before = tf.memory().numTensors;
+    const without = new Map(values);
+    without.delete('conv3/b/kernel');
+    expect(() => new AlexNet(quickConfig(3), without)).toThrow("Parameter 'conv3/b/kernel' needs 27648 values of shape [3,3,64,48]; got none.");
+    const short = new Map(values).set('fc8/bias', new Float32Array(2));
+    expect(() => new AlexNet(quickConfig(3), short)).toThrow("Parameter 'fc8/bias' needs 3 values of shape [3]; got 2.");
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('holds trainable variables, counts its parameters, and names what it does not hold whole', () => {
+    const model = AlexNet.create(paperConfig(1000), 'paper', 0);
+    expect(model.parameterCount()).toBe(60_965_224);
+    expect(model.variables().every((v) => v.trainable)).toBe(true);
+    expect(model.parameter('conv1/a/kernel').shape).toEqual([11, 11, 3, 48]);
+    expect(() => model.parameter('fc6/kernel')).toThrow("The model has no parameter 'fc6/kernel' held whole (it is held in tower halves; read it with values()).");
+    expect(() => model.parameter('conv9/a/kernel')).toThrow("The model has no parameter 'conv9/a/kernel' held whole.");
+    model.dispose();
+    const one = AlexNet.create(applyAblations(quickConfig(4), { oneTower: true }), 'paper', 0);
+    expect(one.parameter('fc6/kernel').shape).toEqual([256, 256]);
+    one.dispose();
+  });
+
+  it("takes another model's values whole, and refuses a checkpoint that lacks one without changing any", async () => {
+    const [a, b] = [AlexNet.create(quickConfig(3), 'kaiming-uniform', 1), AlexNet.create(quickConfig(3), 'kaiming-uniform', 2)];
+    const [va, vb] = [await a.values(), await b.values()];
+    const lacking = new Map(vb);
+    lacking.delete('fc7/bias');
+    expect(() => a.assign(lacking)).toThrow("Checkpoint has no values for parameter 'fc7/bias'.");
+    for (const [name, values] of await a.values()) expect(Array.from(values), name).toEqual(Array.from(va.get(name)!));
+    a.assign(vb);
+    for (const [name, values] of await a.values()) expect(Array.from(values), name).toEqual(Array.from(vb.get(name)!));
+    a.dispose();
+    b.dispose();
+  });
+
+  it("turns whole parameters' optimizer slots into the pieces' and back, for the slots there are", () => {
+    const model = AlexNet.create(quickConfig(3), 'paper', 1);
+    const rng = new Rng(2);
+    const whole = new Map<string, Float32Array>();
+    for (const spec of model.specs.filter((s) => s.name.startsWith('fc'))) {
+      whole.set(`${spec.name}#m`, Float32Array.from({ length: spec.shape.reduce((a, b) => a * b, 1) }, () => rng.uniform()));
+    }
+    const pieces = model.pieceSlots(whole);
+    expect([...pieces.keys()]).toEqual(['fc6/a/kernel#m', 'fc6/b/kernel#m', 'fc6/a/bias#m', 'fc6/b/bias#m', 'fc7/a/kernel#m', 'fc7/b/kernel#m', 'fc7/a/bias#m', 'fc7/b/bias#m', 'fc8/kernel#m', 'fc8/bias#m']);
+    // fc6/a/kernel holds the first half of each row of fc6/kernel [256, 256].
+    const fc6 = whole.get('fc6/kernel#m')!;
+    expect(Array.from(pieces.get('fc6/a/kernel#m')!.subarray(128, 256))).toEqual(Array.from(fc6.subarray(256, 384)));
+    const back = model.wholeSlots(pieces);
+    expect([...back.keys()].sort()).toEqual([...whole.keys()].sort());
+    for (const [key, values] of whole) expect(Array.from(back.get(key)!), key).toEqual(Array.from(values));
+    expect(model.pieceSlots(new Map()).size).toBe(0);
+    model.dispose();
+  });
+});
+
+describe('dropout in the forward pass (section 4.2)', () => {
+  it("masks fc6's outputs with the first mask and fc7's with the second", () => {
+    const model = AlexNet.create(quickConfig(4), 'kaiming-uniform', 2);
+    const x = tf.randomNormal([2, 115, 115, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const [zeros, twos] = [tf.zeros([2, 256]) as tf.Tensor2D, tf.fill([2, 256], 2) as tf.Tensor2D];
+    // fc6 dropped entirely: fc7 sees zeros, so both images get the same logits.
+    const noFc6 = tf.tidy(() => model.forward(x, { dropoutMasks: [zeros, twos] })).arraySync();
+    expect(noFc6[0]).toEqual(noFc6[1]);
+    // fc7 dropped entirely: the logits are fc8's bias.
+    const noFc7 = tf.tidy(() => model.forward(x, { dropoutMasks: [twos, zeros] })).arraySync();
+    const bias = Array.from(model.parameter('fc8/bias').dataSync());
+    for (const row of noFc7) expect(row.map((v, i) => Math.abs(v - bias[i]!)).every((d) => d < 1e-6)).toBe(true);
+    const plain = tf.tidy(() => model.forward(x)).arraySync();
+    expect(plain[0]).not.toEqual(plain[1]);
+    tf.dispose([x, zeros, twos]);
+    model.dispose();
+  });
+
+  it('draws the masks on the host, fc6 then fc7, row by row: 2 where a uniform draw is below 0.5, else 0', () => {
+    const model = AlexNet.create({ ...quickConfig(4), fcWidths: [8, 6] }, 'paper', 0);
+    const masks = model.dropoutMasks(3, new Rng(21))!;
+    const rng = new Rng(21);
+    expect(masks.map((m) => m.shape)).toEqual([[3, 8], [3, 6]]);
+    for (const mask of masks) expect(Array.from(mask.dataSync())).toEqual(Array.from({ length: mask.size }, () => (rng.uniform() < 0.5 ? 2 : 0)));
+    tf.dispose(masks);
+    model.dispose();
+    const none = AlexNet.create({ ...quickConfig(4), dropout: false }, 'paper', 0);
+    expect(none.dropoutMasks(3, new Rng(21))).toBeUndefined();
+    none.dispose();
+  });
+});
+
+describe('gradients through the whole model', () => {
+  it("reach conv1's kernels: the directional derivative matches a central difference", () => {
+    const model = AlexNet.create(quickConfig(3), 'kaiming-uniform', 7);
+    const x = tf.randomNormal([2, 115, 115, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const r = tf.randomNormal([2, 3], 0, 1, 'float32', 9);
+    const kernel = model.parameter('conv1/a/kernel');
+    const direction = tf.randomNormal(kernel.shape, 0, 1, 'float32', 10);
+    const loss = () => tf.tidy(() => tf.sum(tf.mul(model.forward(x), r)).dataSync()[0]!);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(model.forward(x), r)) as tf.Scalar, [kernel]);
+    const analytic = tf.tidy(() => tf.sum(tf.mul(grads[kernel.name]!, direction)).dataSync()[0]!);
+    const original = kernel.clone();
+    // A step of 1e-3 along N(0, 1) moves the weights (|w| < 0.05) by about 2 %: small enough that the ReLUs and
+    // pooling choices barely change, large enough that float32 noise in the loss stays near 1 % of the difference.
+    const step = 1e-3;
+    kernel.assign(tf.tidy(() => tf.add(original, tf.mul(direction, step))));
+    const up = loss();
+    kernel.assign(tf.tidy(() => tf.sub(original, tf.mul(direction, step))));
+    const down = loss();
+    kernel.assign(original);
+    const numeric = (up - down) / (2 * step);
+    expect(Math.abs(analytic)).toBeGreaterThan(1e-3);
+    expect(Math.abs(analytic - numeric) / Math.abs(numeric)).toBeLessThan(0.1);
+    tf.dispose([x, r, direction, original, ...Object.values(grads)]);
+    model.dispose();
+  });
+});

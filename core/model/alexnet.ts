@@ -183,11 +183,15 @@ export class AlexNet {
     }
   }
 
-  /** Optimizer slots keyed '<piece>#<slot>' (as the optimizer names them after `pieces`) as whole parameters' '<name>#<slot>'. */
+  /**
+   * Optimizer slots keyed '<piece>#<slot>' (as the optimizer names them after `pieces`) as whole parameters'
+   * '<name>#<slot>', for the parameters whose pieces all have that slot.
+   */
   wholeSlots(slots: Map<string, Float32Array>): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();
     for (const which of slotKinds(slots)) {
-      for (const [name, data] of joinPieces(this.pieces, (piece) => slots.get(`${piece.name}#${which}`)!)) out.set(`${name}#${which}`, data);
+      const complete = this.pieces.filter((piece) => this.pieces.every((other) => other.spec !== piece.spec || slots.has(`${other.name}#${which}`)));
+      for (const [name, data] of joinPieces(complete, (piece) => slots.get(`${piece.name}#${which}`)!)) out.set(`${name}#${which}`, data);
     }
     return out;
   }

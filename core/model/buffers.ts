@@ -29,7 +29,7 @@ export function largestTensors(config: ModelConfig, batch: number): TensorSize[]
   return sizes.sort((a, b) => b.bytes - a.bytes);
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const mib = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KiB` : `${(bytes / 1024 / 1024).toFixed(0)} MiB`);
 
 /** Throws a clear error when a tensor of this model at this batch size cannot fit one GPU buffer. */
 export function checkBufferLimit(config: ModelConfig, batch: number, limit: number | undefined, device = 'this GPU'): void {

@@ -33,6 +33,9 @@ describe('parameterPieces', () => {
     expect(pieces.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0)).toBe(60_965_224);
     const oneTower = applyAblations(config, { oneTower: true });
     expect(parameterPieces(oneTower, parameterSpecs(oneTower)).every((p) => p.name === p.spec.name)).toBe(true);
+    // A layer of an odd width cannot be halved: it is held whole.
+    const odd = { ...quickConfig(3), fcWidths: [255, 256] as [number, number] };
+    expect(parameterPieces(odd, parameterSpecs(odd)).filter((p) => p.name !== p.spec.name).map((p) => p.name)).toEqual(['fc7/a/kernel', 'fc7/b/kernel', 'fc7/a/bias', 'fc7/b/bias']);
   });
 
   it('takes out each tower its own columns and joins them back into the same bytes', () => {
