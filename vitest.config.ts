@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * The paper's whole model on a 128 MiB software adapter and the engine in a browser page's software WebGPU: minutes of
  * shader compilation and software arithmetic, so `npm run test:webgpu` runs them on their own (CI runs both suites).
  */
-const WEBGPU_SUITE = ['e2e/paper-webgpu.test.ts', 'e2e/browser-engine.test.ts'];
+const WEBGPU_SUITE = ['e2e/paper-webgpu.test.ts', 'e2e/browser-engine.test.ts', 'e2e/gpu-bench-bundle.test.ts'];
 
 export default defineConfig({
   test: {

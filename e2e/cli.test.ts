@@ -115,6 +115,19 @@ describe('alexnet CLI', () => {
     expect(r.stderr).toMatch(/newer version of AlexNet Workbench/);
     expect(fs.readFileSync(database).readUInt32BE(60)).toBe(999);
   });
+
+  it('benchmarks the model and profiles a step kernel by kernel (bench --profile)', () => {
+    const r = alexnet(home, '--backend', 'cpu', '--json', 'bench', '--preset', 'quick', '--model-only', '--profile', '--batch-size', '2', '--steps', '1', '--warmup', '0', '--classes', '10');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { train_img_s: number; profile_ms: number; kernels: { name: string; calls: number; ms: number }[] };
+    expect(out.train_img_s).toBeGreaterThan(0);
+    const calls = new Map(out.kernels.map((k) => [k.name, k.calls]));
+    expect(calls.get('Conv2D'), 'conv1 once for both towers, conv2 to conv5 once per tower').toBe(9);
+    expect(calls.get('optimizer update')).toBe(1);
+    expect(out.profile_ms).toBeCloseTo(out.kernels.reduce((sum, k) => sum + k.ms, 0), 2); // rounded to microseconds
+    expect(r.stderr).toMatch(/^profile: Conv2D +9 /m);
+    expect(r.stderr).toMatch(/^profile: total /m);
+  });
 });
 
 describe('a training process killed at random (SIGKILL)', () => {

@@ -9,12 +9,10 @@ import { importDataset } from '../../core/dataset/import';
 import { searchableFloats } from '../../core/cpu/distances';
 import { searchNeighbours } from '../../core/inspect/neighbours';
 import { bufferLimitBytes } from '../../core/backend/backend';
-import { AlexNet } from '../../core/model/alexnet';
 import { checkBufferLimit } from '../../core/model/buffers';
 import { paperConfig, quickConfig, type Preset } from '../../core/model/config';
-import { Rng } from '../../core/random/rng';
-import { createOptimizer } from '../../core/train/optimizer';
-import { recipe } from '../../core/train/recipe';
+import { formatProfile } from '../../core/perf/kernel-profile';
+import { measureModel, secondsPerCall } from '../../core/perf/measure';
 import type { Context, WithContext } from '../context';
 import { choiceOption, integerOption, notFound, textOption, usageError } from '../errors';
 import { LIMITS } from '../../core/vocabulary';
@@ -33,14 +31,7 @@ export interface BenchOptions {
   againstPytorch?: boolean;
   rounds: number;
   python?: string;
-}
-
-/** Seconds per call of `body`, after `warmup` calls, over `steps` calls (the last call's data is awaited). */
-async function time(warmup: number, steps: number, body: () => Promise<void>): Promise<number> {
-  for (let i = 0; i < warmup; i++) await body();
-  const started = performance.now();
-  for (let i = 0; i < steps; i++) await body();
-  return (performance.now() - started) / 1000 / steps;
+  profile?: boolean;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -48,39 +39,6 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 /** Whether the backend in use is a hardware GPU (software adapters carry a notice). */
 function onHardwareGpu(backend: { name: string; notice?: string }): boolean {
   return (backend.name === 'webgpu' && !backend.notice) || backend.name === 'tensorflow';
-}
-
-/** Training and forward images/s of a model on random input, as the trainer's step does it. */
-async function measureModel(preset: Preset, batch: number, classes: number, warmup: number, steps: number): Promise<{ train: number; forward: number; tensors: number }> {
-  const config = preset === 'paper' ? paperConfig(classes) : quickConfig(classes);
-  const model = AlexNet.create(config, 'paper', 0);
-  const optimizer = createOptimizer(recipe('paper', preset).optimizer, model.variables());
-  const x = tf.randomNormal([batch, config.cropSize, config.cropSize, 3]) as tf.Tensor4D;
-  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % config.classes), 'int32'), config.classes));
-  const rng = new Rng(0, 'bench');
-  const variables = model.variables();
-  // A training step as the trainer does it: forward with dropout, backward, SGD update, loss read back.
-  const trainStep = async () => {
-    const masks = model.dropoutMasks(batch, rng);
-    const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(model.forward(x, { dropoutMasks: masks }))), 1))) as tf.Scalar, variables);
-    optimizer.apply(grads, 0.001);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads), ...(masks ?? [])]);
-  };
-  const forward = async () => {
-    const logits = tf.tidy(() => model.forward(x));
-    await logits.data();
-    logits.dispose();
-  };
-  try {
-    const trainSeconds = await time(warmup, steps, trainStep);
-    const forwardSeconds = await time(Math.min(3, warmup), steps, forward);
-    return { train: batch / trainSeconds, forward: batch / forwardSeconds, tensors: tf.memory().numTensors };
-  } finally {
-    tf.dispose([x, labels]);
-    optimizer.dispose();
-    model.dispose();
-  }
 }
 
 export function registerBenchCommand(program: Command, withContext: WithContext): void {
@@ -97,6 +55,7 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
     .option('--model-only', 'measure training and forward only')
     .option('--against-pytorch', 'run this engine and bench/alexnet_torch.py side by side, in turns, at the same thread count, and print the ratios')
     .option('--rounds <n>', 'turns of each side with --against-pytorch (medians are compared)', integerOption('Rounds', 1, 100), 3)
+    .option('--profile', 'after the timed steps, time one training step kernel by kernel (on WebGPU by timestamp queries) and print where its time goes')
     .option('--python <executable>', 'the Python with PyTorch for --against-pytorch (default /usr/bin/python3, else python3)', textOption('Python', 4096))
     .action(
       withContext(async (context: Context, given: BenchOptions) => {
@@ -123,10 +82,15 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
         }
         const results: Record<string, number | string> = { backend: backend.name, device: backend.device, preset, batch, classes: given.classes };
         context.warn(`bench: ${preset} model, batch ${batch}, ${warmup} warm-up + ${steps} timed steps`);
-        const measured = await measureModel(preset, batch, given.classes, warmup, steps);
+        const measured = await measureModel(preset, batch, given.classes, warmup, steps, given.profile === true);
         results.train_img_s = round1(measured.train);
         results.fwd_img_s = round1(measured.forward);
         results.tensors_after = measured.tensors;
+        if (measured.gpuAllocatedBytes !== undefined) results.gpu_allocated_mb = Math.round(measured.gpuAllocatedBytes / 2 ** 20);
+        if (measured.profile) {
+          for (const line of formatProfile(measured.profile)) process.stderr.write(`profile: ${line}\n`);
+          results.profile_ms = Math.round(measured.profile.totalMs * 1000) / 1000;
+        }
         // Peak resident memory of this process (Linux reports KiB).
         results.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -156,14 +120,14 @@ export function registerBenchCommand(program: Command, withContext: WithContext)
             database[i] = Math.max(0, (state >>> 0) / 2 ** 31 - 1.2);
           }
           const query = database.slice(0, dimension);
-          const querySeconds = await time(1, 5, async () => {
+          const querySeconds = await secondsPerCall(1, 5, async () => {
             await searchNeighbours(tf, query, database, dimension, 6);
           });
           results.neighbours_ms = round1(querySeconds * 1000);
           results.neighbours_database = given.database;
         }
 
-        if (context.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+        if (context.json) process.stdout.write(`${JSON.stringify(measured.profile ? { ...results, kernels: measured.profile.kernels } : results)}\n`);
         else process.stdout.write(`RESULT ${Object.entries(results).map(([k, v]) => `${k}=${String(v).replace(/\s+/g, '_')}`).join(' ')}\n`);
         return 0;
       }),

@@ -15,6 +15,7 @@ describe('the paper model', () => {
     expect(countParameters(parameterSpecs(paperConfig(1000)))).toBe(60_965_224);
     const model = AlexNet.create(paperConfig(1000), 'paper', 0);
     expect(model.variables().reduce((n, v) => n + v.size, 0)).toBe(60_965_224);
+    expect(model.parameterCount()).toBe(60_965_224);
     model.dispose();
   });
 
@@ -282,11 +283,11 @@ describe('the model object', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('holds trainable variables, counts its parameters, and names what it does not hold whole', () => {
-    const model = AlexNet.create(paperConfig(1000), 'paper', 0);
-    expect(model.parameterCount()).toBe(60_965_224);
+  it('holds trainable variables and names what it does not hold whole', () => {
+    const model = AlexNet.create(quickConfig(3), 'paper', 0);
+    expect(model.parameterCount()).toBe(countParameters(model.specs));
     expect(model.variables().every((v) => v.trainable)).toBe(true);
-    expect(model.parameter('conv1/a/kernel').shape).toEqual([11, 11, 3, 48]);
+    expect(model.parameter('conv1/a/kernel').shape).toEqual([11, 11, 3, 12]);
     expect(() => model.parameter('fc6/kernel')).toThrow("The model has no parameter 'fc6/kernel' held whole (it is held in tower halves; read it with values()).");
     expect(() => model.parameter('conv9/a/kernel')).toThrow("The model has no parameter 'conv9/a/kernel' held whole.");
     model.dispose();
