@@ -26,10 +26,18 @@ describe('training on WebGPU with the engine kernels', () => {
     const losses = async (backend: 'webgpu' | 'wasm') => {
       const info = await selectBackend(backend);
       const seen: number[] = [];
+      const events: TrainEvent[] = [];
       const session = startTraining(workspace, log, info, { dataset, preset: 'quick', recipe: 'small-data', overrides: { epochs: 2, batchSize: 4 }, seed: 13 }, (e: TrainEvent) => {
+        events.push(e);
         if (e.type === 'step') seen.push(e.loss);
       });
       expect((await session.done).outcome).toBe('completed');
+      // On WebGPU each step is accounted after the next is queued: still every step once, in order, each epoch's
+      // report after its own steps and with their mean loss.
+      const order = events.filter((e) => e.type === 'step' || e.type === 'epoch').map((e) => (e.type === 'step' ? `s${e.globalStep}` : `e${e.epoch}`));
+      expect(order, backend).toEqual(['s1', 's2', 's3', 'e1', 's4', 's5', 's6', 'e2']);
+      const epochs = events.filter((e) => e.type === 'epoch');
+      epochs.forEach((e, i) => expect(e.trainLoss, `${backend} epoch ${i + 1}`).toBeCloseTo((seen[3 * i]! + seen[3 * i + 1]! + seen[3 * i + 2]!) / 3, 5));
       return seen;
     };
     const onGpu = await losses('webgpu');

@@ -48,6 +48,18 @@ export interface TrainResult {
   lastCheckpoint: string | undefined;
 }
 
+/** A step submitted to the device, accounted for once its loss and logits are read. */
+interface QueuedStep {
+  running: Promise<{ ok: true; result: StepResult } | { ok: false; error: unknown }>;
+  epoch: number;
+  /** Its number in the epoch and in the run, from 1. */
+  stepInEpoch: number;
+  globalStep: number;
+  labels: Int32Array;
+  started: number;
+  learningRate: number;
+}
+
 /** Running sums over the epoch in progress. */
 interface EpochTotals {
   loss: number;
@@ -209,6 +221,49 @@ export class Trainer {
     const input = new Float32Array(batchSize * per);
     const labels = new Int32Array(batchSize);
     let stepSecondsAverage: number | undefined;
+    // On WebGPU a step is queued on the device, then the previous one is waited for and accounted: the host assembles
+    // and queues step n + 1 while the device runs step n, and the device never waits for the host's read of a loss.
+    const pipelined = tf.getBackend() === 'webgpu';
+    let queued: QueuedStep | undefined;
+    let lastSettled = -Infinity;
+    /** Waits for the queued step and accounts for it; gives the run's result when it ends there (the loss diverged). */
+    const settle = async (): Promise<TrainResult | undefined> => {
+      const step = queued;
+      if (!step) return undefined;
+      queued = undefined;
+      const outcome = await step.running;
+      if (!outcome.ok) throw outcome.error;
+      const { loss, logits: logitValues } = outcome.result;
+      if (!Number.isFinite(loss)) {
+        const message = `The loss became ${loss} at epoch ${step.epoch + 1}, step ${step.stepInEpoch}: training diverged and was stopped. The last good checkpoint is kept. Lower the learning rate (now ${this.schedule.learningRate}) and resume or start again.`;
+        this.emit({ type: 'notice', level: 'error', code: 'diverged', message });
+        return this.finish('diverged', message, false);
+      }
+      const { correct1, correct5 } = countCorrect(logitValues, classes, step.labels);
+      // From the later of its start and the previous step's end: steps overlap, and their times must not.
+      const now = performance.now();
+      const seconds = (now - Math.max(step.started, lastSettled)) / 1000;
+      lastSettled = now;
+      this.totals.loss += loss * step.labels.length;
+      this.totals.correct1 += correct1;
+      this.totals.correct5 += correct5;
+      this.totals.images += step.labels.length;
+      this.totals.seconds += seconds;
+      stepSecondsAverage = stepSecondsAverage === undefined ? seconds : 0.9 * stepSecondsAverage + 0.1 * seconds;
+      const stepsLeft = (recipe.epochs - step.epoch) * stepsPerEpoch - step.stepInEpoch;
+      this.emit({
+        type: 'step',
+        epoch: step.epoch,
+        stepInEpoch: step.stepInEpoch,
+        stepsPerEpoch,
+        globalStep: step.globalStep,
+        loss,
+        learningRate: step.learningRate,
+        imagesPerSecond: step.labels.length / seconds,
+        etaSeconds: stepsLeft * stepSecondsAverage,
+      });
+      return undefined;
+    };
     while (this.position.epoch < recipe.epochs) {
       const epoch = this.position.epoch;
       if (this.position.stepInEpoch === 0) {
@@ -219,8 +274,14 @@ export class Trainer {
         // Let the host's messages in (pause, stop, a look-up): on the CPU backend a step's awaits settle as
         // microtasks, so without this the loop would never give the event loop a turn.
         await yieldToEventLoop();
-        if (this.pausedUntil) await this.pausedUntil.promise;
+        if (this.pausedUntil) {
+          const ended = await settle(); // a paused run shows every step it has taken
+          if (ended) return ended;
+          await this.pausedUntil.promise;
+        }
         if (this.stopRequested || (this.options.maxSteps !== undefined && this.position.globalStep >= this.options.maxSteps)) {
+          const ended = await settle();
+          if (ended) return ended;
           return this.finish('stopped', `Stopped at epoch ${epoch + 1}, step ${this.position.stepInEpoch} of ${stepsPerEpoch}; resume to continue.`, true);
         }
         if (this.manualDivide) {
@@ -257,34 +318,33 @@ export class Trainer {
         const masks = this.model.dropoutMasks(size, new Rng(seed, 'dropout', this.position.globalStep));
         const pixels = gpuMean ? trainingCrops(records, draws, this.transform, gpuMean, CACHE_IMAGE_SIZE) : size === batchSize ? input : input.subarray(0, size * per);
         const batch = { input: pixels, labels: size === batchSize ? labels : labels.subarray(0, size), masks };
-        const { loss, logits: logitValues } = await this.step(batch);
-        if (!Number.isFinite(loss)) {
-          const message = `The loss became ${loss} at epoch ${epoch + 1}, step ${this.position.stepInEpoch + 1}: training diverged and was stopped. The last good checkpoint is kept. Lower the learning rate (now ${this.schedule.learningRate}) and resume or start again.`;
-          this.emit({ type: 'notice', level: 'error', code: 'diverged', message });
-          return this.finish('diverged', message, false);
-        }
-        const { correct1, correct5 } = countCorrect(logitValues, classes, batch.labels);
-        const seconds = (performance.now() - started) / 1000;
-        this.totals.loss += loss * size;
-        this.totals.correct1 += correct1;
-        this.totals.correct5 += correct5;
-        this.totals.images += size;
-        this.totals.seconds += seconds;
-        this.position = { ...this.position, stepInEpoch: this.position.stepInEpoch + 1, globalStep: this.position.globalStep + 1 };
-        stepSecondsAverage = stepSecondsAverage === undefined ? seconds : 0.9 * stepSecondsAverage + 0.1 * seconds;
-        const stepsLeft = (recipe.epochs - epoch) * stepsPerEpoch - this.position.stepInEpoch;
-        this.emit({
-          type: 'step',
+        // Queued now (the step's work is submitted before its first wait); its outcome is kept, never left unhandled.
+        const running = this.step(batch).then(
+          (result) => ({ ok: true as const, result }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+        const current: QueuedStep = {
+          running,
           epoch,
-          stepInEpoch: this.position.stepInEpoch,
-          stepsPerEpoch,
-          globalStep: this.position.globalStep,
-          loss,
+          stepInEpoch: this.position.stepInEpoch + 1,
+          globalStep: this.position.globalStep + 1,
+          labels: batch.labels.slice(), // the buffer is refilled for the next batch
+          started,
           learningRate: this.schedule.learningRate,
-          imagesPerSecond: size / seconds,
-          etaSeconds: stepsLeft * stepSecondsAverage,
-        });
+        };
+        this.position = { ...this.position, stepInEpoch: current.stepInEpoch, globalStep: current.globalStep };
+        const ended = await settle();
+        if (ended) return ended;
+        queued = current;
+        if (!pipelined) {
+          // On the CPU engines the step has run by now: account for it at once, so that what its report asks for (a
+          // stop, a divided rate) applies to the very next step. On WebGPU such a request lands one step later.
+          const last = await settle();
+          if (last) return last;
+        }
       }
+      const ended = await settle();
+      if (ended) return ended;
       await this.endEpoch();
       const diagnosis = diagnose(this.health, classes, recipe.name);
       if (diagnosis) this.emit({ type: 'notice', level: 'warning', code: diagnosis.code, message: diagnosis.message });
