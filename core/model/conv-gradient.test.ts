@@ -20,6 +20,7 @@ const cases: Case[] = [
   { batch: 2, size: 7, inChannels: 3, outChannels: 4, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: 9, inChannels: 5, outChannels: 2, kernel: 5, stride: 1, pad: 'same' },
   { batch: 2, size: 13, inChannels: 2, outChannels: 3, kernel: 3, stride: 2, pad: 'valid' },
+  { batch: 2, size: 8, inChannels: 2, outChannels: 3, kernel: 3, stride: 2, pad: 'same' }, // padding 0 before, 1 after
   { batch: 1, size: 23, inChannels: 3, outChannels: 6, kernel: 11, stride: 4, pad: 'valid' },
   { batch: 2, size: 115, inChannels: 3, outChannels: 12, kernel: 11, stride: 4, pad: 'valid' }, // the quick preset's conv1
   { batch: 1, size: 27, inChannels: 7, outChannels: 5, kernel: 5, stride: 1, pad: 'same' }, // conv2's geometry

@@ -9,11 +9,10 @@ import { BIAS_GRADIENT_RELU_KERNEL, CONV_BIAS_RELU_KERNEL, CONV_FILTER_GRADIENT_
 
 export type Padding = 'valid' | 'same';
 
-/** Padding before/after of one spatial axis, as TensorFlow computes it for 'same'. */
-function samePadding(size: number, kernel: number, stride: number): [number, number] {
+/** Padding before one spatial axis, as TensorFlow computes it for 'same' (the rest goes after it). */
+function samePaddingBefore(size: number, kernel: number, stride: number): number {
   const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + kernel - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  return Math.floor(Math.max((out - 1) * stride + kernel - size, 0) / 2);
 }
 
 /**
@@ -23,8 +22,8 @@ function samePadding(size: number, kernel: number, stride: number): [number, num
 function filterGradientOnHost(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: number, stride: number, pad: Padding): tf.Tensor4D {
   const [batch, height, width, inChannels] = x.shape;
   const [, outHeight, outWidth, outChannels] = dy.shape;
-  const [top] = pad === 'same' ? samePadding(height, kernel, stride) : [0];
-  const [left] = pad === 'same' ? samePadding(width, kernel, stride) : [0];
+  const top = pad === 'same' ? samePaddingBefore(height, kernel, stride) : 0;
+  const left = pad === 'same' ? samePaddingBefore(width, kernel, stride) : 0;
   const xs = x.dataSync() as Float32Array;
   const dys = dy.dataSync() as Float32Array;
   const dw = new Float64Array(kernel * kernel * inChannels * outChannels);
@@ -33,10 +32,10 @@ function filterGradientOnHost(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: number, s
       for (let ox = 0; ox < outWidth; ox++) {
         const dyBase = ((b * outHeight + oy) * outWidth + ox) * outChannels;
         for (let kh = 0; kh < kernel; kh++) {
-          const y = oy * stride + kh - top!;
+          const y = oy * stride + kh - top;
           if (y < 0 || y >= height) continue;
           for (let kw = 0; kw < kernel; kw++) {
-            const xx = ox * stride + kw - left!;
+            const xx = ox * stride + kw - left;
             if (xx < 0 || xx >= width) continue;
             const xBase = ((b * height + y) * width + xx) * inChannels;
             const wBase = (kh * kernel + kw) * inChannels * outChannels;
