@@ -6,19 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../core/backend/backend';
 import { CONV_BIAS_RELU_KERNEL } from '../core/gpu/conv';
+import { webGpuUnderTest } from '../core/gpu/webgpu-under-test';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+const webGpuMissing = webGpuUnderTest();
 let folder: string;
-let missing: string | undefined;
 
-beforeAll(async () => {
-  missing = await selectBackend('webgpu').then(
-    () => undefined,
-    (error: Error) => error.message,
-  );
-  await selectBackend('cpu');
+beforeAll(() => {
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'alexnet-gpu-bench-'));
   const bundled = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'gpu', 'bundle.mjs'), folder], { encoding: 'utf8', timeout: 120_000 });
   expect(bundled.status, bundled.stderr).toBe(0);
@@ -38,6 +33,7 @@ describe('the bundled GPU benchmark', () => {
   });
 
   it('refuses a software adapter unless told, and then measures and profiles the quick model', (context) => {
+    const missing = webGpuMissing();
     if (missing) return context.skip(`no WebGPU here: ${missing}`);
     const refused = engine('--preset', 'quick', '--batch', '2', '--steps', '1', '--warmup', '0');
     expect(refused.status).not.toBe(0);

@@ -6,8 +6,7 @@
 //
 // Prints the profile to stderr and one line `RESULT {json}` to stdout.
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../core/backend/backend';
-import { bufferLimitBytes } from '../../core/backend/backend';
+import { bufferLimitBytes, selectBackend } from '../../core/backend/backend';
 import { checkBufferLimit } from '../../core/model/buffers';
 import { paperConfig, quickConfig, type Preset } from '../../core/model/config';
 import { formatProfile } from '../../core/perf/kernel-profile';
